@@ -1,0 +1,21 @@
+"""Who may read and who may write.
+
+Reading needs a signed-in user. A write needs the model permissions the view names in
+``write_permissions`` (e.g. ``("missions.change_mission",)``); a view that names none
+is writable by superusers only, so a forgotten declaration fails closed.
+"""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+
+class ReadSignedInWriteModelPerms(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.method in SAFE_METHODS:
+            return True
+        perms = getattr(view, "write_permissions", None)
+        if perms is None:
+            return user.is_superuser
+        return user.has_perms(perms)

@@ -1,0 +1,239 @@
+"""``/ws/events/``: Charter events live, with resume, filters and no silent loss.
+
+Query parameters: ``types`` (comma-separated patterns, ``*`` wildcard), ``subject``
+(``mission_<id>``, ``robot_<id>``, ``agent_<id>``) and ``since`` (a ``seq``). Event
+frames are exactly the envelope; control frames carry a ``control`` key. The frames
+and close codes are documented in ``brain/events/README.md``.
+"""
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from urllib.parse import parse_qs
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from brain.events import selectors
+from brain.events.filters import EventFilter, FilterError
+from brain.events.hub import get_hub, run_db
+from brain.events.wire import WireEvent
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 64 * 1024
+SUBSCRIBES_PER_WINDOW = 10
+SUBSCRIBE_WINDOW_SECONDS = 10.0
+
+CLOSE_BAD_REQUEST = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_TOO_SLOW = 4408
+
+
+def _control(name: str, **fields) -> str:
+    return json.dumps({"control": name, **fields}, separators=(",", ":"))
+
+
+def _parse_since(value) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise FilterError("since: expected a non-negative integer")
+    try:
+        since = int(value)
+    except (TypeError, ValueError):
+        raise FilterError("since: expected a non-negative integer") from None
+    if since < 0:
+        raise FilterError("since: expected a non-negative integer")
+    return since
+
+
+class EventStreamConsumer(AsyncWebsocketConsumer):
+    # No channel per socket: the process's hub holds the only one.
+    channel_layer_alias = "__hub_only__"
+
+    async def connect(self):
+        self.filter = EventFilter()
+        self.position = 0
+        self.catching_up = True
+        self.pending: list[WireEvent] = []
+        self.outbox: deque[str] = deque()
+        self.wakeup = asyncio.Event()
+        self.writer: asyncio.Task | None = None
+        self.hub = None
+        self.subscribe_times: deque[float] = deque()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
+        try:
+            event_filter = EventFilter.parse(
+                query.get("types", [None])[0], query.get("subject", [None])[0]
+            )
+            since = _parse_since(query.get("since", [None])[0])
+        except FilterError as exc:
+            await self.accept()
+            await self.send(_control("error", detail=str(exc)))
+            await self.close(code=CLOSE_BAD_REQUEST)
+            return
+        await self.accept()
+        self.writer = asyncio.create_task(self._write_loop())
+        self.hub = get_hub()
+        await self._subscribe(event_filter, since)
+
+    async def disconnect(self, code):
+        if self.hub is not None:
+            await self.hub.remove(self)
+        if self.writer is not None:
+            self.writer.cancel()
+
+    # Subscribing and resuming ---------------------------------------------------------
+
+    async def _subscribe(self, event_filter: EventFilter, since: int | None) -> None:
+        self.catching_up = True
+        self.pending = []
+        self.filter = event_filter
+        head = await self.hub.add(self)
+        described = event_filter.describe()
+        if since is None:
+            self._enqueue(_control("subscribed", last_seq=head, **described))
+            self._finish_catch_up(head)
+            return
+        if await run_db(selectors.needs_reset, since, head):
+            self._enqueue(
+                _control(
+                    "reset",
+                    last_seq=head,
+                    detail=f"events after seq {since} are no longer in the log; "
+                    "refetch state, then continue from last_seq",
+                )
+            )
+            self._finish_catch_up(head)
+            return
+        self._enqueue(
+            _control("subscribed", last_seq=head, replaying=True, **described)
+        )
+        position = since
+        while True:
+            events = await run_db(
+                selectors.wire_events_after,
+                position,
+                upto=head,
+                event_filter=event_filter,
+            )
+            for event in events:
+                self._enqueue(event.text)
+                position = event.seq
+            if len(events) < settings.EVENTS_PAGE_LIMIT:
+                break
+            await self._drained()
+        self._finish_catch_up(head)
+        self._enqueue(_control("caught_up", last_seq=head))
+
+    def _finish_catch_up(self, head: int) -> None:
+        self.position = head
+        self.catching_up = False
+        pending, self.pending = self.pending, []
+        for event in pending:
+            self.deliver(event)
+
+    # Hub interface ---------------------------------------------------------
+
+    def accepts(self, event: WireEvent) -> bool:
+        return self.filter.matches(event.type, event.subjects)
+
+    def deliver(self, event: WireEvent) -> None:
+        if self.catching_up:
+            self.pending.append(event)
+            return
+        if event.seq <= self.position:
+            return
+        self.position = event.seq
+        self._enqueue(event.text)
+
+    # Writing ---------------------------------------------------------
+
+    def _enqueue(self, text: str) -> None:
+        if len(self.outbox) >= settings.EVENTS_SOCKET_QUEUE_LIMIT:
+            self.outbox.clear()
+            self.outbox.append(
+                _control(
+                    "error",
+                    detail="too slow: reconnect with since=<your last seq>",
+                    close=CLOSE_TOO_SLOW,
+                )
+            )
+            self.outbox.append(None)  # close after the notice
+        else:
+            self.outbox.append(text)
+        self.wakeup.set()
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                await self.wakeup.wait()
+                self.wakeup.clear()
+                while self.outbox:
+                    text = self.outbox.popleft()
+                    if text is None:
+                        await self.close(code=CLOSE_TOO_SLOW)
+                        return
+                    await self.send(text_data=text)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the client went away
+            logger.debug("socket writer stopped: %r", exc)
+
+    async def _drained(self) -> None:
+        while self.outbox:
+            await asyncio.sleep(0.005)
+
+    # Client frames ---------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None:
+            return await self._error("binary frames are not accepted; send JSON text")
+        if len(text_data) > MAX_FRAME_BYTES:
+            return await self._error(f"frame too large: limit {MAX_FRAME_BYTES} bytes")
+        try:
+            message = json.loads(text_data)
+        except (ValueError, RecursionError):
+            return await self._error("frame is not valid JSON")
+        if not isinstance(message, dict):
+            return await self._error("frame must be a JSON object with an action")
+        action = message.get("action")
+        if action == "ping":
+            self._enqueue(_control("pong", last_seq=self.position))
+        elif action == "subscribe":
+            await self._resubscribe(message)
+        else:
+            await self._error(
+                f"unknown action {action!r}; expected 'ping' or 'subscribe'"
+            )
+
+    async def _resubscribe(self, message: dict) -> None:
+        now = time.monotonic()
+        while self.subscribe_times and now - self.subscribe_times[0] > (
+            SUBSCRIBE_WINDOW_SECONDS
+        ):
+            self.subscribe_times.popleft()
+        if len(self.subscribe_times) >= SUBSCRIBES_PER_WINDOW:
+            return await self._error(
+                f"too many subscribe messages: at most {SUBSCRIBES_PER_WINDOW} per "
+                f"{SUBSCRIBE_WINDOW_SECONDS:.0f} s"
+            )
+        self.subscribe_times.append(now)
+        try:
+            event_filter = EventFilter.parse(
+                message.get("types"), message.get("subject")
+            )
+            since = _parse_since(message.get("since"))
+        except FilterError as exc:
+            return await self._error(str(exc))
+        await self._subscribe(event_filter, self.position if since is None else since)
+
+    async def _error(self, detail: str) -> None:
+        self._enqueue(_control("error", detail=detail))

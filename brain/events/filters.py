@@ -1,0 +1,82 @@
+"""Event filters shared by the WebSocket and the REST history: types and subject."""
+
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from brain.events.registry import SUBJECT_FIELDS
+
+TYPE_PATTERN = re.compile(r"^[a-z0-9_.*]{1,100}$")
+SUBJECT = re.compile(r"^(mission|robot|agent)_([A-Za-z0-9_.:-]{1,64})$")
+MAX_PATTERNS = 20
+_KIND_FIELD = {kind: f for f, kind in SUBJECT_FIELDS.items()}
+
+
+class FilterError(ValueError):
+    """A filter value the client sent is not valid; the message names it."""
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    types: tuple[str, ...] = ()
+    subject: str | None = None
+    _type_regex: re.Pattern | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def parse(cls, types: str | list | None, subject: str | None) -> "EventFilter":
+        if isinstance(types, str):
+            patterns = [p.strip() for p in types.split(",") if p.strip()]
+        elif isinstance(types, list) and all(isinstance(p, str) for p in types):
+            patterns = [p.strip() for p in types if p.strip()]
+        elif types is None:
+            patterns = []
+        else:
+            raise FilterError("types: expected a comma-separated string or a list")
+        if len(patterns) > MAX_PATTERNS:
+            raise FilterError(f"types: at most {MAX_PATTERNS} patterns")
+        for pattern in patterns:
+            if not TYPE_PATTERN.match(pattern):
+                raise FilterError(f"types: invalid pattern {pattern!r}")
+        if subject in ("", None):
+            subject = None
+        elif not isinstance(subject, str) or not SUBJECT.match(subject):
+            raise FilterError(
+                "subject: expected mission_<id>, robot_<id> or agent_<id>"
+            )
+        regex = None
+        if patterns and "*" not in patterns:
+            regex = re.compile(
+                "|".join(
+                    "(?:" + re.escape(p).replace(r"\*", ".*") + ")$" for p in patterns
+                )
+            )
+        return cls(types=tuple(patterns), subject=subject, _type_regex=regex)
+
+    def matches(self, type_: str, subjects: frozenset[str]) -> bool:
+        if self.subject is not None and self.subject not in subjects:
+            return False
+        if self._type_regex is not None and not self._type_regex.match(type_):
+            return False
+        return True
+
+    def to_q(self) -> Q:
+        q = Q()
+        if self._type_regex is not None:
+            type_q = Q()
+            for pattern in self.types:
+                if "*" not in pattern:
+                    type_q |= Q(type=pattern)
+                elif pattern.endswith("*") and "*" not in pattern[:-1]:
+                    type_q |= Q(type__startswith=pattern[:-1])
+                else:
+                    regex = "^" + re.escape(pattern).replace(r"\*", ".*") + "$"
+                    type_q |= Q(type__regex=regex)
+            q &= type_q
+        if self.subject is not None:
+            kind, value = SUBJECT.match(self.subject).groups()
+            q &= Q(target=self.subject) | Q(**{_KIND_FIELD[kind]: value})
+        return q
+
+    def describe(self) -> dict:
+        return {"types": list(self.types), "subject": self.subject}

@@ -1,0 +1,188 @@
+"""The per-process hub: every event arrives once per server process, then fans out.
+
+Each server process (each event loop) has one ``EventHub``. It holds one channel in
+the channel layer's events group, so an event costs one channel-layer message per
+process, however many sockets it has; the event is JSON-encoded once by ``emit()``
+and the same text goes to every matching socket.
+
+The hub delivers in ``seq`` order and remembers the last ``seq`` it handled. Because
+``seq`` commits in order (see ``publish.py``), a live message whose ``seq`` jumps past
+that position proves the skipped ones are final: the hub reads them from the log
+before going on. A poll of the log every ``EVENTS_POLL_INTERVAL`` seconds catches a
+lost last message and covers a channel-layer outage entirely. So a connected socket
+never silently misses an event: at worst it gets it a poll interval late.
+"""
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from brain.events import selectors
+from brain.events.wire import GROUP, MESSAGE_TYPE, WireEvent
+
+logger = logging.getLogger(__name__)
+
+GROUP_REFRESH_SECONDS = 10.0
+
+
+def _db_call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    close_old_connections()
+    try:
+        return fn(*args, **kwargs)
+    except Exception:
+        connection.close()
+        raise
+
+
+async def run_db(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Run an ORM read in a worker thread, with a healthy connection."""
+    return await sync_to_async(_db_call, thread_sensitive=False)(fn, *args, **kwargs)
+
+
+class Subscriber(Protocol):
+    def accepts(self, event: WireEvent) -> bool: ...
+
+    def deliver(self, event: WireEvent) -> None: ...
+
+
+class EventHub:
+    def __init__(self) -> None:
+        self.subscribers: set[Subscriber] = set()
+        self.last_seq = 0
+        self.layer = get_channel_layer()
+        self.channel: str | None = None
+        self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task] = []
+        self._started = False
+        self._start_lock = asyncio.Lock()
+        self.stats = {"live": 0, "healed": 0, "duplicates": 0}
+
+    # Life cycle ---------------------------------------------------------
+
+    async def add(self, subscriber: Subscriber) -> int:
+        """Register a subscriber; return the ``seq`` it is current up to."""
+        await self._ensure_started()
+        self.subscribers.add(subscriber)
+        return self.last_seq
+
+    async def remove(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+        if not self.subscribers:
+            await self._stop()
+
+    async def _ensure_started(self) -> None:
+        async with self._start_lock:
+            if self._started:
+                return
+            self.last_seq = await run_db(selectors.log_head)
+            if self.layer is not None:
+                self.channel = await self.layer.new_channel(prefix="events-hub.")
+                self._tasks.append(asyncio.create_task(self._receive_loop()))
+            self._tasks.append(asyncio.create_task(self._poll_loop()))
+            self._started = True
+
+    async def _stop(self) -> None:
+        async with self._start_lock:
+            if not self._started or self.subscribers:
+                return
+            tasks, self._tasks = self._tasks, []
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self.layer is not None and self.channel is not None:
+                try:
+                    await self.layer.group_discard(GROUP, self.channel)
+                except Exception as exc:  # noqa: BLE001 - the layer may be down
+                    logger.debug("group_discard failed: %r", exc)
+            self._started = False
+
+    # Receiving ---------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        joined_at = None
+        backoff = 0.1
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                if joined_at is None or loop.time() - joined_at > GROUP_REFRESH_SECONDS:
+                    # Re-joining keeps the membership alive across a Redis restart
+                    # and past the layer's group expiry.
+                    await self.layer.group_add(GROUP, self.channel)
+                    joined_at = loop.time()
+                message = await self.layer.receive(self.channel)
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep the loop alive
+                logger.warning("channel layer receive failed: %r", exc)
+                joined_at = None
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
+            if message.get("type") == MESSAGE_TYPE:
+                events = [WireEvent.from_message(item) for item in message["events"]]
+                await self.handle_live(events)
+
+    async def handle_live(self, events: list[WireEvent]) -> None:
+        async with self._lock:
+            for event in events:
+                if event.seq <= self.last_seq:
+                    self.stats["duplicates"] += 1
+                    continue
+                if event.seq > self.last_seq + 1:
+                    # The gap is final: ``event`` committed, so every lower seq did
+                    # or never will.
+                    await self._catch_up(upto=event.seq - 1)
+                self._dispatch(event)
+                self.stats["live"] += 1
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(settings.EVENTS_POLL_INTERVAL)
+            try:
+                async with self._lock:
+                    await self._catch_up(upto=None)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the database may be down
+                logger.warning("event log poll failed: %r", exc)
+
+    async def _catch_up(self, *, upto: int | None) -> None:
+        """Dispatch what the log holds after ``last_seq`` (up to ``upto``)."""
+        while True:
+            events = await run_db(selectors.wire_events_after, self.last_seq, upto=upto)
+            for event in events:
+                self._dispatch(event)
+                self.stats["healed"] += 1
+            if len(events) < settings.EVENTS_PAGE_LIMIT:
+                break
+        if upto is not None and upto > self.last_seq:
+            self.last_seq = upto
+
+    def _dispatch(self, event: WireEvent) -> None:
+        # No await here: a subscriber added between two events sees a clean cut.
+        self.last_seq = event.seq
+        for subscriber in tuple(self.subscribers):
+            if subscriber.accepts(event):
+                subscriber.deliver(event)
+
+
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventHub]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def get_hub() -> EventHub:
+    """The hub of the running event loop, i.e. of this server process."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = EventHub()
+    return hub

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from brain.api.routes import route
+from brain.api.views import HealthView
+from brain.events.views import EventHistoryView
+
+handler400 = "brain.api.exceptions.bad_request"
+handler403 = "brain.api.exceptions.permission_denied"
+handler404 = "brain.api.exceptions.page_not_found"
+handler500 = "brain.api.exceptions.server_error"
+
+api_patterns = [
+    *route("health", HealthView.as_view(), name="health"),
+    *route("events", EventHistoryView.as_view(), name="events"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("", include("missions.urls")),
+    path("", include("credits.urls")),
+    path("", include("hardware.urls")),
+    path("", include("supervisor.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HardwareConfig(AppConfig):
+    name = "hardware"
+    verbose_name = "Hardware"
