@@ -1,1 +1,26 @@
-urlpatterns: list = []
+from brain.api.routes import route
+from missions import views
+
+urlpatterns = [
+    *route("missions", views.MissionListCreateView.as_view(), name="mission-list"),
+    *route(
+        "missions/health", views.MissionsHealthView.as_view(), name="missions-health"
+    ),
+    *route("missions/stats", views.MissionStatsView.as_view(), name="mission-stats"),
+    *route("missions/claim", views.MissionClaimView.as_view(), name="mission-claim"),
+    *route(
+        "missions/<str:mission_id>",
+        views.MissionDetailView.as_view(),
+        name="mission-detail",
+    ),
+    *route(
+        "missions/<str:mission_id>/status",
+        views.MissionStatusView.as_view(),
+        name="mission-status",
+    ),
+    *route(
+        "missions/<str:mission_id>/log",
+        views.MissionLogView.as_view(),
+        name="mission-log",
+    ),
+]

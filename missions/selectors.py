@@ -1,0 +1,54 @@
+"""Reads of missions and logs: the list, one mission, a log page, the stats."""
+
+import uuid
+
+from django.db.models import Count, Max, QuerySet
+
+from brain.errors import NotFound
+from missions.models import Mission, MissionLog, MissionStatus
+
+
+def parse_mission_id(value: uuid.UUID | str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"mission {value!r} not found: not a UUID") from None
+
+
+def mission_list() -> QuerySet[Mission]:
+    return Mission.objects.all()
+
+
+def mission_get(mission_id: uuid.UUID | str) -> Mission:
+    mission = Mission.objects.filter(pk=parse_mission_id(mission_id)).first()
+    if mission is None:
+        raise NotFound(f"mission {mission_id} not found")
+    return mission
+
+
+def mission_log(
+    mission_id: uuid.UUID | str, *, level: str | None = None, after: int | None = None
+) -> QuerySet[MissionLog]:
+    mission = mission_get(mission_id)
+    entries = MissionLog.objects.filter(mission=mission).order_by("id")
+    if level:
+        entries = entries.filter(level=level)
+    if after is not None:
+        entries = entries.filter(id__gt=after)
+    return entries
+
+
+def mission_stats() -> dict:
+    """Counted from the rows on every call, so it can never drift from the data."""
+    rows = Mission.objects.order_by().values("status").annotate(n=Count("id"))
+    by_status = {status: 0 for status in MissionStatus.values}
+    for row in rows:
+        by_status[row["status"]] = row["n"]
+    last_updated = Mission.objects.aggregate(last=Max("updated_at"))["last"]
+    return {
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "last_updated": last_updated,
+    }

@@ -1,0 +1,171 @@
+"""Every write to missions and their logs. Views, admin and commands call these."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from brain.errors import Conflict, NotFound
+from missions.models import (
+    LogLevel,
+    Mission,
+    MissionLog,
+    MissionPriority,
+    MissionStatus,
+    TransitionRefused,
+)
+from missions.selectors import parse_mission_id
+from missions.signals import (
+    mission_created,
+    mission_log_appended,
+    mission_status_changed,
+)
+
+
+@dataclass(frozen=True)
+class LogLine:
+    message: str
+    level: str = LogLevel.INFO
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _locked_mission(mission_id: uuid.UUID | str) -> Mission:
+    pk = parse_mission_id(mission_id)
+    mission = Mission.objects.select_for_update().filter(pk=pk).first()
+    if mission is None:
+        raise NotFound(f"mission {mission_id} not found")
+    return mission
+
+
+@transaction.atomic
+def mission_create(
+    *,
+    name: str,
+    description: str = "",
+    data: dict[str, Any] | None = None,
+    priority: int = MissionPriority.NORMAL,
+    mission_id: uuid.UUID | None = None,
+) -> Mission:
+    """Create a PENDING mission; a client-chosen id that exists is refused (409)."""
+    mission = Mission(
+        id=mission_id or uuid.uuid4(),
+        name=name,
+        description=description or "",
+        data=data if data is not None else {},
+        priority=priority,
+    )
+    try:
+        with transaction.atomic():
+            mission.save(force_insert=True)
+    except IntegrityError:
+        raise Conflict(
+            f"mission {mission.id} already exists", mission_id=str(mission.id)
+        ) from None
+    mission_created.send(sender=Mission, mission=mission)
+    _append(
+        mission.id,
+        [
+            LogLine(
+                "Mission created",
+                data={"name": mission.name, "description": mission.description},
+            )
+        ],
+    )
+    return mission
+
+
+@transaction.atomic
+def mission_set_status(
+    *,
+    mission_id: uuid.UUID | str,
+    status: str,
+    assigned_agent: str | None = None,
+    reason: str | None = None,
+) -> Mission:
+    """Move a mission along an allowed transition, under a row lock (409 otherwise)."""
+    mission = _locked_mission(mission_id)
+    return _transition(mission, status, assigned_agent=assigned_agent, reason=reason)
+
+
+def _transition(
+    mission: Mission,
+    status: str,
+    *,
+    assigned_agent: str | None = None,
+    reason: str | None = None,
+) -> Mission:
+    old_status = mission.status
+    if status not in mission.allowed_transitions:
+        raise TransitionRefused(current=old_status, requested=status)
+    mission.status = status
+    update_fields = ["status", "updated_at"]
+    if assigned_agent is not None:
+        mission.assigned_agent = assigned_agent
+        update_fields.append("assigned_agent")
+    mission.save(update_fields=update_fields)
+    mission_status_changed.send(
+        sender=Mission, mission=mission, old_status=old_status, new_status=status
+    )
+    data = {"from": old_status, "to": status}
+    if reason:
+        data["reason"] = reason
+    _append(mission.id, [LogLine("Mission status changed", data=data)])
+    return mission
+
+
+@transaction.atomic
+def mission_claim(*, agent_id: str) -> Mission | None:
+    """Give the agent the highest-priority, oldest PENDING mission, now RUNNING.
+
+    ``skip_locked`` lets concurrent claims pass each other on PostgreSQL, so two
+    agents never get the same mission and neither waits. SQLite ignores it, but its
+    writers run one at a time.
+    """
+    mission = (
+        Mission.objects.select_for_update(skip_locked=True)
+        .filter(status=MissionStatus.PENDING)
+        .order_by("-priority", "created_at")
+        .first()
+    )
+    if mission is None:
+        return None
+    return _transition(
+        mission,
+        MissionStatus.RUNNING,
+        assigned_agent=agent_id,
+        reason=f"claimed by {agent_id}",
+    )
+
+
+@transaction.atomic
+def mission_log_append(
+    *, mission_id: uuid.UUID | str, lines: Sequence[LogLine]
+) -> list[MissionLog]:
+    """Append lines to a mission's log, all or none, one event per line in order."""
+    pk = parse_mission_id(mission_id)
+    if not Mission.objects.filter(pk=pk).exists():
+        raise NotFound(f"mission {mission_id} not found")
+    return _append(pk, lines)
+
+
+def _append(mission_id: uuid.UUID, lines: Sequence[LogLine]) -> list[MissionLog]:
+    now = timezone.now()
+    entries = [
+        MissionLog(
+            mission_id=mission_id,
+            timestamp=now,
+            level=line.level,
+            message=line.message,
+            data=line.data,
+        )
+        for line in lines
+    ]
+    if len(entries) == 1:
+        entries[0].save(force_insert=True)
+    else:
+        MissionLog.objects.bulk_create(entries, batch_size=2000)
+    mission_log_appended.send(sender=MissionLog, mission_id=mission_id, entries=entries)
+    return entries

@@ -1,0 +1,202 @@
+"""Thin views: parse, call one service or selector, render."""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from brain.api.pagination import StandardPagination
+from missions import selectors, services
+from missions.models import Mission, MissionPriority, MissionStatus
+from missions.serializers import (
+    ClaimSerializer,
+    LogEntryInputSerializer,
+    LogEntrySerializer,
+    MissionCreateSerializer,
+    MissionLogPageSerializer,
+    MissionLogQuerySerializer,
+    MissionSerializer,
+    MissionStatsSerializer,
+    MissionStatusSerializer,
+    max_log_batch,
+)
+
+
+class MissionsHealthView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        responses=inline_serializer(
+            "MissionsHealth", {"status": serializers.CharField()}
+        )
+    )
+    def get(self, request):
+        return Response({"status": "ok"})
+
+
+class MissionFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=MissionStatus.choices)
+    priority = filters.TypedChoiceFilter(choices=MissionPriority.choices, coerce=int)
+    assigned_agent = filters.CharFilter()
+
+    class Meta:
+        model = Mission
+        fields = ["status", "priority", "assigned_agent"]
+
+
+class MissionListCreateView(generics.ListAPIView):
+    """List missions (newest first) or create one."""
+
+    serializer_class = MissionSerializer
+    filterset_class = MissionFilter
+    search_fields = ["name", "description"]
+    ordering_fields = ["created_at", "updated_at", "priority", "name", "status"]
+    ordering = ["-created_at"]
+    write_permissions = ("missions.add_mission",)
+
+    def get_queryset(self):
+        return selectors.mission_list()
+
+    @extend_schema(request=MissionCreateSerializer, responses={201: MissionSerializer})
+    def post(self, request):
+        serializer = MissionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        params = serializer.validated_data
+        mission = services.mission_create(
+            name=params["name"],
+            description=params["description"],
+            data=params["data"],
+            priority=params["priority"],
+            mission_id=params.get("id"),
+        )
+        return Response(MissionSerializer(mission).data, status=status.HTTP_201_CREATED)
+
+
+class MissionDetailView(APIView):
+    @extend_schema(responses=MissionSerializer)
+    def get(self, request, mission_id):
+        return Response(MissionSerializer(selectors.mission_get(mission_id)).data)
+
+
+class MissionStatusView(APIView):
+    """Change the status; ``?mission_status=`` is accepted as in the original API."""
+
+    write_permissions = ("missions.change_mission",)
+
+    @extend_schema(
+        request=MissionStatusSerializer,
+        responses=MissionSerializer,
+        parameters=[
+            OpenApiParameter(
+                "mission_status", str, required=False, enum=MissionStatus.values
+            )
+        ],
+    )
+    def post(self, request, mission_id):
+        data = request.data if "status" in request.data else {}
+        if not data and "mission_status" in request.query_params:
+            data = {"status": request.query_params["mission_status"]}
+        serializer = MissionStatusSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        mission = services.mission_set_status(
+            mission_id=mission_id, status=serializer.validated_data["status"]
+        )
+        return Response(MissionSerializer(mission).data)
+
+
+class MissionLogView(APIView):
+    """Read a mission's log in time order, or append one entry or a batch."""
+
+    write_permissions = ("missions.add_missionlog",)
+
+    @extend_schema(
+        parameters=[MissionLogQuerySerializer], responses=MissionLogPageSerializer
+    )
+    def get(self, request, mission_id):
+        query = MissionLogQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        entries = selectors.mission_log(mission_id, **query.validated_data)
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(entries, request, view=self)
+        return Response(
+            {
+                "mission_id": str(selectors.parse_mission_id(mission_id)),
+                "count": paginator.page.paginator.count,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "log": LogEntrySerializer(page, many=True).data,
+            }
+        )
+
+    @extend_schema(
+        request=LogEntryInputSerializer(many=True),
+        responses={
+            201: inline_serializer(
+                "LogAppended",
+                {
+                    "mission_id": serializers.UUIDField(),
+                    "log": LogEntrySerializer(many=True),
+                },
+            )
+        },
+    )
+    def post(self, request, mission_id):
+        batch = request.data
+        if isinstance(batch, dict):
+            batch = [batch]
+        elif not isinstance(batch, list):
+            raise ValidationError(
+                {
+                    "non_field_errors": [
+                        "expected a log entry object or an array of them"
+                    ]
+                }
+            )
+        if not batch:
+            raise ValidationError({"non_field_errors": ["no log entries given"]})
+        if len(batch) > max_log_batch():
+            raise ValidationError(
+                {"non_field_errors": [f"at most {max_log_batch()} entries per request"]}
+            )
+        serializer = LogEntryInputSerializer(data=batch, many=True)
+        if not serializer.is_valid():
+            errors = {str(i): e for i, e in enumerate(serializer.errors) if e}
+            raise ValidationError({"entries": errors})
+        entries = services.mission_log_append(
+            mission_id=mission_id,
+            lines=[services.LogLine(**item) for item in serializer.validated_data],
+        )
+        return Response(
+            {
+                "mission_id": str(selectors.parse_mission_id(mission_id)),
+                "log": LogEntrySerializer(entries, many=True).data,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class MissionStatsView(APIView):
+    @extend_schema(responses=MissionStatsSerializer)
+    def get(self, request):
+        return Response(MissionStatsSerializer(selectors.mission_stats()).data)
+
+
+class MissionClaimView(APIView):
+    """For workers: take the next PENDING mission (200) or learn there is none (204)."""
+
+    write_permissions = ("missions.change_mission",)
+
+    @extend_schema(
+        request=ClaimSerializer, responses={200: MissionSerializer, 204: None}
+    )
+    def post(self, request):
+        serializer = ClaimSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        mission = services.mission_claim(agent_id=serializer.validated_data["agent_id"])
+        if mission is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(MissionSerializer(mission).data)
