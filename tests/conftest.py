@@ -1,0 +1,199 @@
+"""Shared fixtures: users by role, API clients, captured events, real servers.
+
+The suite runs against the services named by ``DATABASE_URL`` and ``REDIS_URL``
+(``bin/test`` points them at the local PostgreSQL and Redis). A configured service
+that does not answer fails the run at once with a clear message; nothing is skipped.
+"""
+
+import os
+import socket
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from brain.events.models import EventLog
+from tests.servers import ServerProcess, free_port
+
+
+def _reachable(url: str, default_port: int) -> tuple[bool, str]:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True, f"{host}:{port}"
+    except OSError as exc:
+        return False, f"{host}:{port} ({exc})"
+
+
+def pytest_sessionstart(session):
+    problems = []
+    if settings.DATABASE_URL:
+        ok, where = _reachable(settings.DATABASE_URL, 5432)
+        if not ok:
+            problems.append(f"PostgreSQL is not reachable at {where}")
+    elif os.environ.get("CI"):
+        problems.append(
+            "CI=true but DATABASE_URL is not set: the suite needs PostgreSQL"
+        )
+    if settings.REDIS_URL:
+        ok, where = _reachable(settings.REDIS_URL, 6379)
+        if not ok:
+            problems.append(f"Redis is not reachable at {where}")
+    elif os.environ.get("CI"):
+        problems.append("CI=true but REDIS_URL is not set: the suite needs Redis")
+    if problems:
+        raise pytest.UsageError("; ".join(problems) + " — start it, then rerun.")
+    if settings.REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_test_database(django_db_setup, django_db_blocker):
+    """Close other connections to the test database so it can be dropped at the end."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+# Users and clients ---------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(db):
+    """``make_user("viewer" | "operator" | "superuser" | "plain", name=...)``."""
+    counter = {"n": 0}
+
+    def make(role: str = "operator", name: str | None = None) -> User:
+        counter["n"] += 1
+        username = name or f"{role}{counter['n']}"
+        if role == "superuser":
+            user = User.objects.create_superuser(username, password="pw-not-used-123")
+        else:
+            user = User.objects.create_user(username, password="pw-not-used-123")
+        if role in ("viewer", "operator"):
+            user.groups.add(Group.objects.get(name=f"{role}s"))
+        return user
+
+    return make
+
+
+def token_for(user: User) -> str:
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+@pytest.fixture
+def api_as(make_user):
+    """``api_as("operator")``: an APIClient authenticated with that role's token."""
+
+    def client_for(role: str = "operator", name: str | None = None) -> APIClient:
+        user = make_user(role, name)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+        client.user = user
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def api(api_as) -> APIClient:
+    """An operator's API client: may read and write everything."""
+    return api_as("operator", "alice")
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+# Events --------------------------------------------------------------------------
+
+
+class EventLogView:
+    """The events the test caused, read back from the log."""
+
+    def __init__(self) -> None:
+        self.start = EventLog.objects.order_by("-seq").values_list("seq", flat=True)
+        self.start = self.start.first() or 0
+
+    def all(self) -> list[dict]:
+        rows = EventLog.objects.filter(seq__gt=self.start).order_by("seq")
+        return [row.envelope() for row in rows]
+
+    def types(self) -> list[str]:
+        return [event["type"] for event in self.all()]
+
+    def of_type(self, type_: str) -> list[dict]:
+        return [event for event in self.all() if event["type"] == type_]
+
+
+@pytest.fixture
+def events(db) -> EventLogView:
+    return EventLogView()
+
+
+# Real servers --------------------------------------------------------------------
+
+
+def server_env() -> dict[str, str]:
+    """The environment a server subprocess needs to share the test database."""
+    env = dict(os.environ)
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+            f"/{db['NAME']}"
+        )
+    else:
+        env.pop("DATABASE_URL", None)
+        env["BRAIN_DATA_DIR"] = str(settings.DATA_DIR)
+    env["SECRET_KEY"] = settings.SECRET_KEY
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_server_process(django_db_setup, django_db_blocker):
+    """One uvicorn server for the session, on the test database."""
+    if connection.vendor == "sqlite":
+        pytest.fail(
+            "the live server tests need PostgreSQL (the SQLite test db is in memory)"
+        )
+    server = ServerProcess(port=free_port(), env=server_env())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live(live_server_process, transactional_db):
+    """The session's uvicorn server; the test's data is committed, so it sees it."""
+    return live_server_process
+
+
+@pytest.fixture
+def start_server(transactional_db):
+    """Start extra uvicorn processes (stopped at the end of the test)."""
+    started: list[ServerProcess] = []
+
+    def start(**env_overrides: str) -> ServerProcess:
+        server = ServerProcess(port=free_port(), env={**server_env(), **env_overrides})
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
