@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "csp",
     "brain.access",
     "brain.events",
+    "brain.dashboard",
     "missions",
     "credits",
     "hardware",
@@ -172,7 +173,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_VALIDATORS}.CommonPasswordValidator"},
     {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "dashboard:login"
+LOGIN_REDIRECT_URL = "dashboard:board"
+LOGOUT_REDIRECT_URL = "dashboard:login"
 
 # Sign-in lockout (django-axes): repeated failures lock a user and address out.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -224,6 +227,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The dashboard's charting library, installed by ``npm ci`` from package-lock.json.
+_CHARTJS_DIST = BASE_DIR / "node_modules" / "chart.js" / "dist"
+STATICFILES_DIRS = [("vendor/chartjs", _CHARTJS_DIST)] if _CHARTJS_DIST.is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -161,6 +161,7 @@ def server_env() -> dict[str, str]:
         env.pop("DATABASE_URL", None)
         env["BRAIN_DATA_DIR"] = str(settings.DATA_DIR)
     env["SECRET_KEY"] = settings.SECRET_KEY
+    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
     return env
 
 
