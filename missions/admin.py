@@ -124,8 +124,5 @@ class MissionAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, exc.detail, messages.ERROR)
 
-    def save_related(self, request, form, formsets, change):
-        """The inline log is read-only; nothing related is saved from the form."""
-
     def has_delete_permission(self, request, obj=None):
         return False

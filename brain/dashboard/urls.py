@@ -1,2 +1,23 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from brain.dashboard import views
+
 app_name = "dashboard"
-urlpatterns: list = []
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="dashboard/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.board, name="board"),
+    path("missions/<uuid:mission_id>/", views.mission_detail, name="mission"),
+    path("events/", views.event_feed, name="events"),
+    path("agents/", views.agents, name="agents"),
+    path("robots/", views.robots, name="robots"),
+    path("credits/", views.credits, name="credits"),
+]

@@ -200,7 +200,9 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             return await self._error(f"frame too large: limit {MAX_FRAME_BYTES} bytes")
         try:
             message = json.loads(text_data)
-        except (ValueError, RecursionError):
+        except RecursionError:
+            return await self._error("frame is nested too deeply")
+        except ValueError:
             return await self._error("frame is not valid JSON")
         if not isinstance(message, dict):
             return await self._error("frame must be a JSON object with an action")

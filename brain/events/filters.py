@@ -8,7 +8,8 @@ from django.db.models import Q
 from brain.events.registry import SUBJECT_FIELDS
 
 TYPE_PATTERN = re.compile(r"^[a-z0-9_.*]{1,100}$")
-SUBJECT = re.compile(r"^(mission|robot|agent)_([A-Za-z0-9_.:-]{1,64})$")
+# ``<kind>_<id>``: mission_, robot_, agent_, or any other target prefix.
+SUBJECT = re.compile(r"^([a-z]+)_([A-Za-z0-9_.:-]{1,64})$")
 MAX_PATTERNS = 20
 _KIND_FIELD = {kind: f for f, kind in SUBJECT_FIELDS.items()}
 
@@ -42,7 +43,8 @@ class EventFilter:
             subject = None
         elif not isinstance(subject, str) or not SUBJECT.match(subject):
             raise FilterError(
-                "subject: expected mission_<id>, robot_<id> or agent_<id>"
+                "subject: expected <kind>_<id>, e.g. mission_<id>, robot_<id>, "
+                "agent_<id>"
             )
         regex = None
         if patterns and "*" not in patterns:
@@ -75,7 +77,10 @@ class EventFilter:
             q &= type_q
         if self.subject is not None:
             kind, value = SUBJECT.match(self.subject).groups()
-            q &= Q(target=self.subject) | Q(**{_KIND_FIELD[kind]: value})
+            subject_q = Q(target=self.subject)
+            if kind in _KIND_FIELD:
+                subject_q |= Q(**{_KIND_FIELD[kind]: value})
+            q &= subject_q
         return q
 
     def describe(self) -> dict:

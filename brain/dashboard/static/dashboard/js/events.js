@@ -1,0 +1,113 @@
+/*
+ * The live event feed: the newest events first, filtered by type (the filter is in
+ * the URL), and a chart of events per minute. Every event shows once, by its seq.
+ */
+(function () {
+  "use strict";
+
+  const B = window.Brain;
+  const { h, api } = B;
+  const feed = document.getElementById("feed");
+  if (!feed) return;
+
+  const rows = document.getElementById("feed-rows");
+  const countEl = document.getElementById("feed-count");
+  const types = feed.dataset.types || "";
+  const KEEP_ROWS = 500;
+  const HISTORY_SEQS = 2000;
+  const MINUTES = 30;
+  const MINUTE_MS = 60000;
+
+  const shown = new Map(); // seq -> row
+  const perMinute = new Map(); // seq -> minute start (ms), for the chart
+
+  function summary(payload) {
+    const text = JSON.stringify(payload);
+    return text.length > 240 ? `${text.slice(0, 239)}…` : text;
+  }
+
+  function rowFor(event) {
+    const date = B.toDate(event.timestamp);
+    return h(
+      "tr",
+      { dataset: { seq: event.meta.seq, type: event.type } },
+      h("td", { class: "num" }, `#${event.meta.seq}`),
+      h("td", { title: B.dateTime(date) }, B.clock(date, { ms: true })),
+      h("td", { class: `type module-${event.type.split(".")[0]}` }, event.type),
+      h("td", { class: "target" }, event.target || "–"),
+      h("td", {}, event.meta.actor || "system"),
+      h("td", { class: "payload" }, h("code", {}, summary(event.payload)))
+    );
+  }
+
+  function add(event) {
+    const seq = event.meta.seq;
+    const minute = Math.floor((event.timestamp * 1000) / MINUTE_MS) * MINUTE_MS;
+    perMinute.set(seq, minute);
+    if (shown.has(seq)) return;
+    const row = rowFor(event);
+    let before = rows.firstElementChild;
+    while (before && Number(before.dataset.seq) > seq) before = before.nextElementSibling;
+    rows.insertBefore(row, before);
+    shown.set(seq, row);
+    while (shown.size > KEEP_ROWS) {
+      const oldest = rows.lastElementChild;
+      shown.delete(Number(oldest.dataset.seq));
+      oldest.remove();
+    }
+    countEl.textContent = `${shown.size} shown`;
+    chartSoon();
+  }
+
+  async function loadRecent(head) {
+    const events = await B.recentEvents({ types, head, window: HISTORY_SEQS });
+    rows.replaceChildren();
+    shown.clear();
+    perMinute.clear();
+    for (const event of events) add(event);
+    countEl.textContent = `${shown.size} shown`;
+    updateChart();
+  }
+
+  // Events per minute -----------------------------------------------------------------
+
+  const rateChart = B.chart(document.getElementById("rate-chart"), {
+    type: "bar",
+    data: { labels: [], datasets: [{ label: "events", data: [], backgroundColor: "#2563eb" }] },
+    options: {
+      plugins: { legend: { display: false } },
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+    },
+  });
+
+  function updateChart() {
+    if (!rateChart) return;
+    const now = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
+    const start = now - (MINUTES - 1) * MINUTE_MS;
+    const counts = new Array(MINUTES).fill(0);
+    for (const [seq, minute] of perMinute) {
+      if (minute < start) {
+        perMinute.delete(seq);
+        continue;
+      }
+      const index = Math.min(MINUTES - 1, (minute - start) / MINUTE_MS);
+      counts[index] += 1;
+    }
+    rateChart.data.labels = counts.map((_, i) => B.clock(new Date(start + i * MINUTE_MS)).slice(0, 5));
+    rateChart.data.datasets[0].data = counts;
+    rateChart.update();
+  }
+  const chartSoon = B.debounce(updateChart, 300);
+  setInterval(updateChart, 20000);
+
+  // Live and filters --------------------------------------------------------------------
+
+  B.live({
+    types,
+    onSync: (_reason, head) => loadRecent(head),
+    onEvent: add,
+  });
+
+  const filters = document.getElementById("event-filters");
+  filters.addEventListener("change", () => filters.requestSubmit());
+})();

@@ -1,0 +1,142 @@
+"""Thin page views: each renders a shell; the browser loads data over REST and events.
+
+Every page reads through the same REST API and ``/ws/events/`` an integrator uses, so
+the dashboard shows nothing the API would not. The server decides which controls a
+user gets from their model permissions; the API refuses the writes anyway.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+
+from brain.errors import NotFound
+from brain.events.registry import registered_types
+from missions import selectors as mission_selectors
+from missions.models import TRANSITIONS, LogLevel, MissionPriority, MissionStatus
+from supervisor.models import CONTROL_ACTIONS
+
+# The labels of the buttons that move a mission to a status.
+TRANSITION_LABELS = {
+    MissionStatus.RUNNING: "Start",
+    MissionStatus.COMPLETED: "Complete",
+    MissionStatus.FAILED: "Fail",
+    MissionStatus.CANCELLED: "Cancel",
+}
+
+_ID_PLACEHOLDER = uuid.UUID(int=0)
+
+# Any one of these makes a user more than a watcher.
+WRITE_PERMISSIONS = (
+    "missions.add_mission",
+    "missions.change_mission",
+    "hardware.add_robotcommand",
+    "supervisor.change_agent",
+    "credits.add_ledgerentry",
+)
+
+
+def _render(request, template: str, page: str, *, config=None, **context):
+    user = request.user
+    context.update(
+        page=page,
+        read_only=not any(user.has_perm(perm) for perm in WRITE_PERMISSIONS),
+        config={
+            **(config or {}),
+            "page": page,
+            "statuses": MissionStatus.values,
+            "transitionLabels": {str(k): v for k, v in TRANSITION_LABELS.items()},
+            "transitions": {str(k): list(v) for k, v in TRANSITIONS.items()},
+            "priorities": {str(p.value): p.label for p in MissionPriority},
+            "missionUrl": reverse("dashboard:mission", args=[_ID_PLACEHOLDER]).replace(
+                str(_ID_PLACEHOLDER), "{id}"
+            ),
+        },
+    )
+    return render(request, f"dashboard/{template}", context)
+
+
+@login_required
+def board(request):
+    selected = [s for s in request.GET.getlist("status") if s in MissionStatus.values]
+    return _render(
+        request,
+        "board.html",
+        "board",
+        statuses=MissionStatus.values,
+        selected_statuses=selected,
+        search=request.GET.get("search", ""),
+        priorities=MissionPriority.choices,
+        can_add=request.user.has_perm("missions.add_mission"),
+        can_change=request.user.has_perm("missions.change_mission"),
+    )
+
+
+@login_required
+def mission_detail(request, mission_id):
+    try:
+        mission = mission_selectors.mission_get(mission_id)
+    except NotFound:
+        raise Http404(f"mission {mission_id} not found") from None
+    level = request.GET.get("level", "")
+    return _render(
+        request,
+        "mission.html",
+        "mission",
+        mission=mission,
+        levels=LogLevel.values,
+        level=level if level in LogLevel.values else "",
+        can_change=request.user.has_perm("missions.change_mission"),
+    )
+
+
+@login_required
+def event_feed(request):
+    declared = sorted(registered_types())
+    modules: dict[str, list[str]] = {}
+    for name in declared:
+        modules.setdefault(name.split(".", 1)[0], []).append(name)
+    known = {*declared, *(f"{module}.*" for module in modules)}
+    selected = [t for t in request.GET.getlist("types") if t in known]
+    return _render(
+        request,
+        "events.html",
+        "events",
+        modules=modules,
+        selected_types=selected,
+    )
+
+
+@login_required
+def agents(request):
+    # The actions this server allows, and from which states (the API decides anyway).
+    controls = {
+        action: [str(state) for state in rule.allowed_from]
+        for action, rule in CONTROL_ACTIONS.items()
+        if not rule.setting or getattr(settings, rule.setting)
+    }
+    return _render(
+        request,
+        "agents.html",
+        "agents",
+        can_control=request.user.has_perm("supervisor.change_agent"),
+        config={"controls": controls},
+    )
+
+
+@login_required
+def robots(request):
+    return _render(
+        request,
+        "robots.html",
+        "robots",
+        can_command=request.user.has_perm("hardware.add_robotcommand"),
+    )
+
+
+@login_required
+def credits(request):
+    return _render(request, "credits.html", "credits")

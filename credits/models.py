@@ -1,0 +1,185 @@
+"""Credit accounts, one per agent, and their append-only ledger."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+AGENT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+# The largest value a DecimalField(max_digits=14, decimal_places=2) holds.
+MAX_BALANCE = Decimal("999999999999.99")
+REASON_MAX_LENGTH = 500
+IDEMPOTENCY_KEY_MAX_LENGTH = 128
+
+agent_id_validator = RegexValidator(
+    AGENT_ID_PATTERN, "1 to 64 letters, digits or the characters _ . : -"
+)
+
+
+def format_amount(value: Decimal) -> str:
+    """``Decimal("12.5")`` → ``"12.50"``: how amounts appear in payloads."""
+    return f"{value.quantize(CENT):f}"
+
+
+def max_amount() -> Decimal:
+    """The largest amount one operation may move (``CREDITS_MAX_AMOUNT``).
+
+    Never more than a balance can hold, whatever the setting says.
+    """
+    return min(Decimal(settings.CREDITS_MAX_AMOUNT).quantize(CENT), MAX_BALANCE)
+
+
+def parse_amount(value: object, *, allow_zero: bool = False) -> Decimal:
+    """A number of credits: positive (or zero), at most 2 decimals, at most the max.
+
+    Raises ``ValueError`` with a message for the client. ``"1.50"``, ``1.5`` and
+    ``"1.500"`` are all 1.50; ``"1.505"`` is refused rather than rounded.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise ValueError("must be a number")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError("must be a number") from None
+    if not number.is_finite():
+        raise ValueError("must be a number")
+    if allow_zero and number < 0:
+        raise ValueError("must not be negative")
+    if not allow_zero and number <= 0:
+        raise ValueError("must be greater than 0")
+    limit = max_amount()
+    if number > limit:
+        raise ValueError(f"must be at most {format_amount(limit)}")
+    if number != number.quantize(CENT):
+        raise ValueError("must have at most 2 decimal places")
+    return number.quantize(CENT)
+
+
+class TransactionKind(models.TextChoices):
+    ALLOCATION = "allocation"
+    CONSUMPTION = "consumption"
+    REFUND = "refund"
+
+
+class AppendOnly(Exception):
+    """Ledger entries are never edited or deleted."""
+
+
+class AccountQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if "balance" in kwargs:
+            raise TypeError(
+                "balances change only through credits.services, which write the "
+                "ledger entry and emit the event"
+            )
+        return super().update(**kwargs)
+
+
+class Account(models.Model):
+    """An agent's credit balance; always the sum of its ledger, never negative."""
+
+    agent_id = models.CharField(
+        primary_key=True, max_length=64, validators=[agent_id_validator]
+    )
+    balance = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agent_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(balance__gte=0), name="credits_balance_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id}: {format_amount(self.balance)}"
+
+
+class LedgerEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnly("ledger entries cannot be edited")
+
+    def delete(self):
+        raise AppendOnly("ledger entries cannot be deleted")
+
+
+class LedgerEntry(models.Model):
+    """One movement of credits; ``balance_after`` is the account's balance after it."""
+
+    agent = models.ForeignKey(
+        Account,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        verbose_name="agent",
+        # The history indexes below lead with the agent and cover its lookups.
+        db_index=False,
+    )
+    kind = models.CharField(max_length=16, choices=TransactionKind.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    balance_after = models.DecimalField(max_digits=14, decimal_places=2)
+    reason = models.CharField(max_length=REASON_MAX_LENGTH)
+    mission_id = models.UUIDField(null=True, blank=True, db_index=True)
+    actor = models.CharField(max_length=150, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    idempotency_key = models.CharField(
+        max_length=IDEMPOTENCY_KEY_MAX_LENGTH, null=True, blank=True
+    )
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "ledger entry"
+        verbose_name_plural = "ledger entries"
+        indexes = [
+            # An agent's history, newest first, optionally of one kind.
+            models.Index(fields=["agent", "-id"], name="credits_history"),
+            models.Index(fields=["agent", "kind", "-id"], name="credits_history_kind"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="credits_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(balance_after__gte=0),
+                name="credits_balance_after_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=TransactionKind.values),
+                name="credits_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reason=""), name="credits_reason_not_empty"
+            ),
+            models.UniqueConstraint(
+                fields=["agent", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="credits_idempotency_key_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.agent_id} {self.kind} {format_amount(self.amount)}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnly("ledger entries cannot be edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("ledger entries cannot be deleted")
+
+    @property
+    def signed_amount(self) -> Decimal:
+        """The change to the balance: negative for a consumption."""
+        if self.kind == TransactionKind.CONSUMPTION:
+            return -self.amount
+        return self.amount

@@ -1,0 +1,176 @@
+"""Thin views: parse, call one service or selector, render."""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hardware import selectors, services
+from hardware.models import (
+    CommandStatus,
+    Robot,
+    RobotCommand,
+    RobotModel,
+    RobotState,
+)
+from hardware.serializers import (
+    CommandAckSerializer,
+    CommandSentSerializer,
+    CommandSerializer,
+    HardwareInfoSerializer,
+    MovementCommandSerializer,
+    RobotRegisterSerializer,
+    RobotSerializer,
+    RobotStateViewSerializer,
+    StateReportSerializer,
+)
+
+
+def _state_view(robot: Robot, state: RobotState | None) -> dict:
+    return {
+        "robot_id": robot.robot_id,
+        "online": robot.online,
+        "last_seen": robot.last_seen,
+        "state": state,
+    }
+
+
+class HardwareInfoView(APIView):
+    @extend_schema(responses=HardwareInfoSerializer)
+    def get(self, request):
+        return Response(HardwareInfoSerializer(services.hardware_info_query()).data)
+
+
+class RobotFilter(filters.FilterSet):
+    model = filters.MultipleChoiceFilter(choices=RobotModel.choices)
+    online = filters.BooleanFilter(field_name="is_online")
+
+    class Meta:
+        model = Robot
+        fields = ["model"]
+
+
+class RobotListCreateView(generics.ListAPIView):
+    """List robots with ``online`` and their latest state, or register one."""
+
+    serializer_class = RobotSerializer
+    filterset_class = RobotFilter
+    search_fields = ["robot_id", "name"]
+    ordering_fields = ["robot_id", "name", "model", "last_seen", "created_at"]
+    ordering = ["robot_id"]
+    write_permissions = ("hardware.add_robot",)
+
+    def get_queryset(self):
+        return selectors.robot_list()
+
+    @extend_schema(request=RobotRegisterSerializer, responses={201: RobotSerializer})
+    def post(self, request):
+        serializer = RobotRegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        robot = services.robot_register(**serializer.validated_data)
+        robot = selectors.robot_get(robot.robot_id)
+        return Response(RobotSerializer(robot).data, status=status.HTTP_201_CREATED)
+
+
+class RobotDetailView(APIView):
+    @extend_schema(responses=RobotSerializer)
+    def get(self, request, robot_id):
+        return Response(RobotSerializer(selectors.robot_get(robot_id)).data)
+
+
+class RobotStateView(APIView):
+    """Read the latest state (recorded as an event), or report a new one."""
+
+    write_permissions = ("hardware.add_robotstate",)
+
+    @extend_schema(responses=RobotStateViewSerializer)
+    def get(self, request, robot_id):
+        robot = services.robot_state_query(robot_id=robot_id)
+        return Response(
+            RobotStateViewSerializer(_state_view(robot, robot.latest_state)).data
+        )
+
+    @extend_schema(
+        request=StateReportSerializer, responses={201: RobotStateViewSerializer}
+    )
+    def post(self, request, robot_id):
+        serializer = StateReportSerializer(
+            data=request.data, context={"robot_id": robot_id}
+        )
+        serializer.is_valid(raise_exception=True)
+        params = serializer.validated_data
+        params.pop("robot_id", None)
+        robot, state = services.robot_report_state(robot_id=robot_id, **params)
+        return Response(
+            RobotStateViewSerializer(_state_view(robot, state)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class RobotCommandView(APIView):
+    """Send a movement command; the robot receives it live on its event socket."""
+
+    write_permissions = ("hardware.add_robotcommand",)
+
+    @extend_schema(
+        request=MovementCommandSerializer, responses={202: CommandSentSerializer}
+    )
+    def post(self, request, robot_id):
+        serializer = MovementCommandSerializer(
+            data=request.data, context={"robot_id": robot_id}
+        )
+        serializer.is_valid(raise_exception=True)
+        params = serializer.validated_data
+        command = services.robot_command_send(
+            robot_id=robot_id,
+            linear_x=params["linear_x"],
+            linear_y=params["linear_y"],
+            angular_z=params["angular_z"],
+            sent_by=request.user,
+        )
+        body = {
+            "robot_id": command.robot_id,
+            "command_id": command.id,
+            "status": "command_sent",
+            "command": command,
+        }
+        return Response(
+            CommandSentSerializer(body).data, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class CommandFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=CommandStatus.choices)
+
+    class Meta:
+        model = RobotCommand
+        fields = ["status"]
+
+
+class RobotCommandListView(generics.ListAPIView):
+    """A robot's command history, newest first."""
+
+    serializer_class = CommandSerializer
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_class = CommandFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return RobotCommand.objects.none()
+        return selectors.robot_commands(self.kwargs["robot_id"])
+
+
+class CommandAckView(APIView):
+    """The robot reports a command acknowledged, executed or failed."""
+
+    write_permissions = ("hardware.change_robotcommand",)
+
+    @extend_schema(request=CommandAckSerializer, responses=CommandSerializer)
+    def post(self, request, command_id):
+        serializer = CommandAckSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        command = services.command_acknowledge(
+            command_id=command_id, **serializer.validated_data
+        )
+        return Response(CommandSerializer(command).data)

@@ -1,0 +1,191 @@
+"""Agents: the workers the supervisor watches through their heartbeats."""
+
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+AGENT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+MAX_CAPABILITIES = 100
+MAX_META_ENTRIES = 50
+MAX_LABEL_LENGTH = 100
+MAX_META_VALUE_LENGTH = 1000
+
+
+class AgentState(models.TextChoices):
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    OFFLINE = "offline"
+    UNKNOWN = "unknown"
+
+
+def validate_capabilities(value) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("must be a list of strings")
+    if len(value) > MAX_CAPABILITIES:
+        raise ValidationError(f"at most {MAX_CAPABILITIES} capabilities")
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise ValidationError("every capability must be a non-empty string")
+        if len(item) > MAX_LABEL_LENGTH:
+            raise ValidationError(
+                f"a capability is at most {MAX_LABEL_LENGTH} characters"
+            )
+
+
+def validate_meta(value) -> None:
+    if not isinstance(value, dict):
+        raise ValidationError("must be a JSON object of strings")
+    if len(value) > MAX_META_ENTRIES:
+        raise ValidationError(f"at most {MAX_META_ENTRIES} entries")
+    for key, item in value.items():
+        if not key or len(key) > MAX_LABEL_LENGTH:
+            raise ValidationError(f"keys are 1 to {MAX_LABEL_LENGTH} characters")
+        if not isinstance(item, str):
+            raise ValidationError(f"value of {key!r} must be a string")
+        if len(item) > MAX_META_VALUE_LENGTH:
+            raise ValidationError(
+                f"value of {key!r} is longer than {MAX_META_VALUE_LENGTH} characters"
+            )
+
+
+def heartbeat_window() -> timedelta:
+    return timedelta(seconds=settings.SUPERVISOR_HEARTBEAT_WINDOW_SECONDS)
+
+
+def last_sign_of_life_expression() -> Greatest:
+    """The later of the last heartbeat and the (re)start, in SQL.
+
+    ``Coalesce`` first, because SQLite's ``MAX()`` is NULL when any argument is.
+    """
+    return Greatest(Coalesce("last_heartbeat", "started_at"), "started_at")
+
+
+def effective_state_expression(now: datetime) -> models.Case:
+    """``offline`` past the heartbeat window, else the recorded state, in SQL.
+
+    Mirrors ``Agent.effective_state_at``; a test keeps the two in step.
+    """
+    return models.Case(
+        models.When(
+            models.Q(state=AgentState.OFFLINE)
+            | models.Q(last_sign_of_life__lt=now - heartbeat_window()),
+            then=models.Value(AgentState.OFFLINE),
+        ),
+        default=models.F("state"),
+        output_field=models.CharField(),
+    )
+
+
+class AgentQuerySet(models.QuerySet):
+    def with_effective_state(self, now: datetime | None = None) -> "AgentQuerySet":
+        """Annotate ``effective_state``: what the agent counts as right now."""
+        return self.alias(last_sign_of_life=last_sign_of_life_expression()).annotate(
+            effective_state=effective_state_expression(now or timezone.now())
+        )
+
+    def stale(self, now: datetime) -> "AgentQuerySet":
+        """Agents whose last sign of life is older than the heartbeat window."""
+        return self.alias(last_sign_of_life=last_sign_of_life_expression()).filter(
+            last_sign_of_life__lt=now - heartbeat_window()
+        )
+
+
+class Agent(models.Model):
+    agent_id = models.CharField(
+        primary_key=True,
+        max_length=64,
+        validators=[RegexValidator(AGENT_ID_PATTERN)],
+    )
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=100, blank=True, default="")
+    capabilities = models.JSONField(
+        default=list, blank=True, validators=[validate_capabilities]
+    )
+    # The recorded state. What the agent counts as is ``effective_state``: offline
+    # once the heartbeat window has passed, even before the check records it.
+    state = models.CharField(
+        max_length=16,
+        choices=AgentState.choices,
+        default=AgentState.UNKNOWN,
+        db_index=True,
+    )
+    last_heartbeat = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When the agent was registered or last restarted; the heartbeat "
+        "window is counted from the later of this and the last heartbeat.",
+    )
+    current_mission = models.ForeignKey(
+        "missions.Mission",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    meta = models.JSONField(default=dict, blank=True, validators=[validate_meta])
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AgentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agent_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=AgentState.values),
+                name="agent_state_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} ({self.name})"
+
+    @property
+    def last_sign_of_life(self) -> datetime:
+        if self.last_heartbeat is None:
+            return self.started_at
+        return max(self.last_heartbeat, self.started_at)
+
+    def is_stale(self, now: datetime) -> bool:
+        return self.last_sign_of_life < now - heartbeat_window()
+
+    def effective_state_at(self, now: datetime) -> str:
+        """What the agent counts as at ``now``; mirrors the SQL expression."""
+        if self.state == AgentState.OFFLINE or self.is_stale(now):
+            return AgentState.OFFLINE
+        return self.state
+
+
+class ControlRule(NamedTuple):
+    allowed_from: tuple[str, ...]
+    new_state: str
+    past_tense: str
+    setting: str | None = None
+
+
+# The control actions: from which (effective) states each is allowed, and the state it
+# leads to. ``kill`` and ``restart`` can be switched off in settings.
+CONTROL_ACTIONS: dict[str, ControlRule] = {
+    "pause": ControlRule((AgentState.HEALTHY,), AgentState.DEGRADED, "paused"),
+    "resume": ControlRule(
+        (AgentState.DEGRADED, AgentState.UNKNOWN), AgentState.HEALTHY, "resumed"
+    ),
+    "kill": ControlRule(
+        (AgentState.HEALTHY, AgentState.DEGRADED, AgentState.UNKNOWN),
+        AgentState.OFFLINE,
+        "killed",
+        setting="SUPERVISOR_ALLOW_KILL",
+    ),
+    "restart": ControlRule(
+        tuple(AgentState.values),
+        AgentState.HEALTHY,
+        "restarted",
+        setting="SUPERVISOR_ALLOW_RESTART",
+    ),
+}

@@ -1,0 +1,91 @@
+"""Reads of agents and the system overview."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count
+from django.utils import timezone
+
+from brain.errors import NotFound
+from brain.health import OK, check_components
+from missions.models import MissionStatus
+from missions.selectors import mission_stats
+from supervisor.models import Agent, AgentQuerySet, AgentState
+
+STATUS_CACHE_KEY = "supervisor:status"
+
+
+def agent_list() -> AgentQuerySet:
+    """Every agent with ``effective_state`` annotated: one query for any page."""
+    return Agent.objects.with_effective_state()
+
+
+def agent_get(agent_id: str) -> Agent:
+    agent = Agent.objects.with_effective_state().filter(pk=agent_id).first()
+    if agent is None:
+        raise NotFound(f"agent {agent_id} not found", agent_id=agent_id)
+    return agent
+
+
+def agent_state_counts() -> dict[str, int]:
+    """Agents by effective state, all four states present, in one query."""
+    rows = (
+        Agent.objects.with_effective_state()
+        .order_by()
+        .values("effective_state")
+        .annotate(n=Count("pk"))
+    )
+    counts = {state: 0 for state in AgentState.values}
+    for row in rows:
+        counts[row["effective_state"]] = row["n"]
+    return counts
+
+
+def overall_status(agents: dict[str, int], components: dict[str, str]) -> str:
+    """``offline`` if every agent is (and there is one); ``degraded`` if an agent is
+    degraded or offline or a component is down; else ``healthy``."""
+    total = sum(agents.values())
+    if total and agents[AgentState.OFFLINE] == total:
+        return "offline"
+    if agents[AgentState.DEGRADED] or agents[AgentState.OFFLINE]:
+        return "degraded"
+    if any(state != OK for state in components.values()):
+        return "degraded"
+    return "healthy"
+
+
+def supervisor_overview() -> dict[str, Any]:
+    """Missions by status (the same numbers as ``mission_stats``), agents by effective
+    state, and a real check of each component."""
+    stats = mission_stats()
+    by_status = stats["by_status"]
+    agents = agent_state_counts()
+    components = check_components()
+    return {
+        "status": overall_status(agents, components),
+        "timestamp": timezone.now().timestamp(),
+        "total_missions": stats["total"],
+        "pending_missions": by_status[MissionStatus.PENDING],
+        "running_missions": by_status[MissionStatus.RUNNING],
+        "completed_missions": by_status[MissionStatus.COMPLETED],
+        "failed_missions": by_status[MissionStatus.FAILED],
+        "cancelled_missions": by_status[MissionStatus.CANCELLED],
+        "agent_count": sum(agents.values()),
+        "agents": agents,
+        "components": components,
+    }
+
+
+def supervisor_overview_cached() -> dict[str, Any]:
+    """The overview, reused for ``SUPERVISOR_STATUS_CACHE_SECONDS`` so that polling
+    every second stays cheap. With the cache down (its errors are ignored in
+    settings) every call computes afresh."""
+    seconds = settings.SUPERVISOR_STATUS_CACHE_SECONDS
+    if seconds <= 0:
+        return supervisor_overview()
+    overview = cache.get(STATUS_CACHE_KEY)
+    if overview is None:
+        overview = supervisor_overview()
+        cache.set(STATUS_CACHE_KEY, overview, timeout=seconds)
+    return overview

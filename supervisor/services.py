@@ -1,0 +1,411 @@
+"""Every write to agents. Views, admin, ``watch_agents`` and the missions receiver
+call these.
+
+Lock order, everywhere: an agent's missions before the agent. The missions services
+lock a mission and then, through the receiver in ``signals.py``, update its agent; the
+supervisor does the same, so two transactions never wait on each other in a circle.
+All row locks come before the first event of a transaction
+(``brain/events/publish.py``).
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from brain.errors import Conflict, Forbidden, Invalid, NotFound
+from missions import services as mission_services
+from missions.models import Mission, MissionStatus
+from supervisor import selectors
+from supervisor.models import CONTROL_ACTIONS, Agent, AgentState
+from supervisor.signals import (
+    agent_registered,
+    agent_state_changed,
+    agents_listed,
+    health_checked,
+    status_queried,
+)
+
+logger = logging.getLogger(__name__)
+
+UNCHANGED: Any = object()
+HEARTBEAT_STATES = (AgentState.HEALTHY, AgentState.DEGRADED)
+
+
+# Registration -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def agent_register(
+    *,
+    agent_id: str,
+    name: str,
+    role: str | None = None,
+    capabilities: list[str] | None = None,
+    meta: dict[str, str] | None = None,
+) -> tuple[Agent, bool]:
+    """Register a new agent (``unknown`` until it beats) or update a known one.
+
+    Returns ``(agent, created)``. On update, fields left out (``None``) keep their
+    value, and the state and heartbeat are untouched: only a heartbeat says an agent
+    is alive.
+    """
+    agent = Agent.objects.select_for_update().filter(pk=agent_id).first()
+    if agent is None:
+        now = timezone.now()
+        agent = Agent(
+            agent_id=agent_id,
+            name=name,
+            role=role or "",
+            capabilities=capabilities if capabilities is not None else [],
+            meta=meta if meta is not None else {},
+            state=AgentState.UNKNOWN,
+            started_at=now,
+            created_at=now,
+        )
+        agent.full_clean(
+            exclude=["current_mission"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+        try:
+            with transaction.atomic():
+                agent.save(force_insert=True)
+        except IntegrityError:
+            # A concurrent registration of the same id won; update it instead.
+            agent = Agent.objects.select_for_update().get(pk=agent_id)
+        else:
+            agent_registered.send(sender=Agent, agent=agent)
+            return agent, True
+    agent.name = name
+    update_fields = ["name", "updated_at"]
+    for field_name, value in (
+        ("role", role),
+        ("capabilities", capabilities),
+        ("meta", meta),
+    ):
+        if value is not None:
+            setattr(agent, field_name, value)
+            update_fields.append(field_name)
+    agent.full_clean(
+        exclude=["current_mission"], validate_unique=False, validate_constraints=False
+    )
+    agent.save(update_fields=update_fields)
+    return agent, False
+
+
+@transaction.atomic
+def agent_delete(*, agent_id: str) -> None:
+    """Forget an agent; its RUNNING missions are FAILED, as for a kill."""
+    missions = _lock_running_missions(agent_id)
+    agent = _locked_agent(agent_id)
+    _fail_missions(agent.agent_id, missions, why="was deleted")
+    agent.delete()
+
+
+# Heartbeats and control ---------------------------------------------------------------
+
+
+@transaction.atomic
+def agent_heartbeat(
+    *,
+    agent_id: str,
+    state: str | None = None,
+    current_mission_id: uuid.UUID | str | None = UNCHANGED,
+) -> Agent:
+    """Mark the agent seen now, with the state it reports (healthy or degraded).
+
+    Without a state, an agent that counted as offline or unknown becomes healthy and
+    any other keeps its state (so a paused agent stays paused). ``current_mission_id``
+    sets the mission it works on (``None`` clears it); left out, it is unchanged.
+    """
+    if state is not None and state not in HEARTBEAT_STATES:
+        raise Invalid(
+            f"a heartbeat reports the state healthy or degraded, not {state!r}",
+            state=[f"must be one of: {', '.join(HEARTBEAT_STATES)}"],
+        )
+    mission_pk = UNCHANGED
+    if current_mission_id is None:
+        mission_pk = None
+    elif current_mission_id is not UNCHANGED:
+        mission_pk = _lock_reported_mission(current_mission_id)
+    agent = _locked_agent(agent_id)
+    now = timezone.now()
+    old_state = agent.effective_state_at(now)
+    if state is None:
+        stale = old_state in (AgentState.OFFLINE, AgentState.UNKNOWN)
+        new_state = AgentState.HEALTHY if stale else agent.state
+    else:
+        new_state = state
+    agent.state = new_state
+    agent.last_heartbeat = now
+    update_fields = ["state", "last_heartbeat", "updated_at"]
+    if mission_pk is not UNCHANGED:
+        agent.current_mission_id = mission_pk
+        update_fields.append("current_mission")
+    agent.save(update_fields=update_fields)
+    if new_state != old_state:
+        agent_state_changed.send(
+            sender=Agent,
+            agent=agent,
+            old_state=old_state,
+            new_state=new_state,
+            reason="heartbeat",
+            changed_at=now,
+        )
+    return agent
+
+
+@transaction.atomic
+def agent_control(*, agent_id: str, action: str, reason: str = "") -> tuple[Agent, str]:
+    """Pause, resume, kill or restart an agent, by the rules in ``CONTROL_ACTIONS``.
+
+    The rules apply to the state the agent counts as (an agent past its heartbeat
+    window is offline). A refused action is a 409 naming the current state; a
+    disabled one a 403. A kill fails the agent's RUNNING missions; a restart gives the
+    agent a fresh heartbeat window. Returns the agent and a message for the operator.
+    """
+    rule = CONTROL_ACTIONS.get(action)
+    if rule is None:
+        raise Invalid(
+            f"unknown action {action!r}; one of: {', '.join(CONTROL_ACTIONS)}",
+            action=action,
+        )
+    if rule.setting and not getattr(settings, rule.setting):
+        raise Forbidden(
+            f"the {action} action is disabled on this server ({rule.setting})",
+            action=action,
+        )
+    missions = []
+    if rule.new_state == AgentState.OFFLINE:
+        missions = _lock_running_missions(agent_id)
+    agent = _locked_agent(agent_id)
+    now = timezone.now()
+    old_state = agent.effective_state_at(now)
+    if old_state not in rule.allowed_from:
+        raise Conflict(
+            f"cannot {action} agent {agent_id}: it is {old_state}; {action} needs "
+            + " or ".join(rule.allowed_from),
+            current_state=old_state,
+        )
+    extra_fields = []
+    if action == "restart":
+        agent.started_at = now
+        extra_fields.append("started_at")
+    why = reason.strip() or "no reason given"
+    _record_state(
+        agent,
+        old_state=old_state,
+        new_state=rule.new_state,
+        reason=f"{action}: {why}",
+        now=now,
+        extra_fields=extra_fields,
+    )
+    if missions:
+        _fail_missions(agent.agent_id, missions, why=f"was killed ({why})")
+        agent.refresh_from_db(fields=["current_mission", "updated_at"])
+    message = f"agent {agent_id} {rule.past_tense}: {old_state} → {rule.new_state}"
+    return agent, message
+
+
+# The offline check --------------------------------------------------------------------
+
+
+@dataclass
+class OfflineCheck:
+    """What one pass of the offline check did."""
+
+    marked_offline: list[str] = field(default_factory=list)
+    failed_missions: list[str] = field(default_factory=list)
+
+
+def agents_mark_offline(*, now: datetime | None = None) -> OfflineCheck:
+    """Record as offline every agent past its heartbeat window, once, and fail the
+    RUNNING missions of offline agents.
+
+    Each agent is handled in its own transaction under ``skip_locked``, re-checked
+    after the lock, so concurrent checkers never record the same change twice, and
+    one agent's trouble does not hold up the others. Agents already recorded offline
+    that hold a RUNNING mission (claimed after they went offline) have it failed too.
+    """
+    now = now or timezone.now()
+    stale = Agent.objects.stale(now).exclude(state=AgentState.OFFLINE)
+    holding = Agent.objects.filter(
+        state=AgentState.OFFLINE,
+        pk__in=Mission.objects.filter(status=MissionStatus.RUNNING).values(
+            "assigned_agent"
+        ),
+    )
+    agent_ids = set(stale.values_list("pk", flat=True))
+    agent_ids |= set(holding.values_list("pk", flat=True))
+    result = OfflineCheck()
+    for agent_id in sorted(agent_ids):
+        try:
+            marked, failed = _check_agent(agent_id, now=now)
+        except Exception:  # noqa: BLE001 - one agent must not stop the others
+            logger.exception("offline check of agent %s failed", agent_id)
+            continue
+        if marked:
+            result.marked_offline.append(agent_id)
+        result.failed_missions.extend(failed)
+    return result
+
+
+@transaction.atomic
+def _check_agent(agent_id: str, *, now: datetime) -> tuple[bool, list[str]]:
+    missions = _lock_running_missions(agent_id)
+    agent = (
+        Agent.objects.select_for_update(skip_locked=True).filter(pk=agent_id).first()
+    )
+    if agent is None:
+        # Deleted, or another checker (or a heartbeat) holds it right now.
+        return False, []
+    marked = False
+    if agent.state != AgentState.OFFLINE:
+        if not agent.is_stale(now):
+            return False, []  # it beat after the pass began
+        silent = int((now - agent.last_sign_of_life).total_seconds())
+        _record_state(
+            agent,
+            old_state=agent.state,
+            new_state=AgentState.OFFLINE,
+            reason=f"no heartbeat for {silent} s",
+            now=now,
+        )
+        marked = True
+        why = f"went offline (no heartbeat for {silent} s)"
+    else:
+        why = "is offline"
+    return marked, _fail_missions(agent.agent_id, missions, why=why)
+
+
+# Missions held by agents --------------------------------------------------------------
+
+
+@transaction.atomic
+def agent_take_mission(*, agent_id: str, mission: Mission) -> None:
+    """The mission the agent claimed is its current one (if the agent is known)."""
+    Agent.objects.filter(pk=agent_id).update(
+        current_mission=mission, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def agents_release_mission(*, mission: Mission) -> None:
+    """A mission that ended is no agent's current one any more."""
+    Agent.objects.filter(current_mission=mission).update(
+        current_mission=None, updated_at=timezone.now()
+    )
+
+
+# Reads that are events ----------------------------------------------------------------
+
+
+@transaction.atomic
+def supervisor_health_check() -> dict[str, Any]:
+    """The supervisor answers: ``{"status": "ok", "timestamp": ...}``."""
+    now = timezone.now()
+    health_checked.send(sender=Agent, status="ok", checked_at=now)
+    return {"status": "ok", "timestamp": now.timestamp()}
+
+
+@transaction.atomic
+def supervisor_status_query() -> dict[str, Any]:
+    """The system overview (briefly cached); every call is recorded as an event."""
+    overview = selectors.supervisor_overview_cached()
+    status_queried.send(sender=Agent, overview=overview, queried_at=timezone.now())
+    return overview
+
+
+@transaction.atomic
+def agents_list_record(*, agent_count: int) -> None:
+    agents_listed.send(sender=Agent, agent_count=agent_count, queried_at=timezone.now())
+
+
+# Helpers ------------------------------------------------------------------------------
+
+
+def _locked_agent(agent_id: str) -> Agent:
+    agent = Agent.objects.select_for_update().filter(pk=agent_id).first()
+    if agent is None:
+        raise NotFound(f"agent {agent_id} not found", agent_id=agent_id)
+    return agent
+
+
+def _lock_running_missions(agent_id: str) -> list[Mission]:
+    return list(
+        Mission.objects.select_for_update()
+        .filter(assigned_agent=agent_id, status=MissionStatus.RUNNING)
+        .order_by("pk")
+    )
+
+
+def _lock_reported_mission(mission_id: uuid.UUID | str) -> uuid.UUID:
+    """The mission a heartbeat names, key-locked before the agent (the lock order)."""
+    try:
+        pk = mission_id if isinstance(mission_id, uuid.UUID) else uuid.UUID(mission_id)
+    except (TypeError, ValueError):
+        pk = None
+    found = (
+        Mission.objects.select_for_update(no_key=True)
+        .filter(pk=pk)
+        .values_list("pk", flat=True)
+        .first()
+        if pk
+        else None
+    )
+    if found is None:
+        raise Invalid(
+            f"current_mission_id: mission {mission_id} not found",
+            current_mission_id=[f"mission {mission_id} not found"],
+        )
+    return found
+
+
+def _record_state(
+    agent: Agent,
+    *,
+    old_state: str,
+    new_state: str,
+    reason: str,
+    now: datetime,
+    extra_fields: list[str] | tuple[str, ...] = (),
+) -> None:
+    agent.state = new_state
+    agent.save(update_fields=["state", "updated_at", *extra_fields])
+    agent_state_changed.send(
+        sender=Agent,
+        agent=agent,
+        old_state=old_state,
+        new_state=new_state,
+        reason=reason,
+        changed_at=now,
+    )
+
+
+def _fail_missions(agent_id: str, missions: list[Mission], *, why: str) -> list[str]:
+    """FAIL the (locked, RUNNING) missions of an agent, each with a log line saying
+    why, so no mission stays RUNNING behind a dead agent."""
+    failed = []
+    for mission in missions:
+        reason = f"agent {agent_id} {why}"
+        mission_services.mission_set_status(
+            mission_id=mission.pk, status=MissionStatus.FAILED, reason=reason
+        )
+        mission_services.mission_log_append(
+            mission_id=mission.pk,
+            lines=[
+                mission_services.LogLine(
+                    message=f"Agent {agent_id} {why}; the mission was marked FAILED.",
+                    level="error",
+                    data={"agent_id": agent_id, "reason": reason},
+                )
+            ],
+        )
+        failed.append(str(mission.pk))
+    return failed

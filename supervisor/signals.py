@@ -1,0 +1,103 @@
+"""Supervisor signals, sent by the services, and the receivers that emit events.
+
+The receivers here are the only producers of the supervisor events. The supervisor
+also listens to ``missions.signals.mission_status_changed`` to keep each agent's
+``current_mission`` in step with the missions it claims and finishes.
+"""
+
+from django.dispatch import Signal, receiver
+
+from brain.events import emit
+from missions.models import FINAL_STATUSES, MissionStatus
+from missions.signals import mission_status_changed
+from supervisor.events import (
+    AGENT_REGISTERED,
+    AGENT_STATE_CHANGED,
+    AGENTS_LISTED,
+    HEALTH_CHECKED,
+    STATUS_QUERIED,
+)
+
+# status: str, checked_at: datetime
+health_checked = Signal()
+# overview: dict (see selectors.supervisor_overview), queried_at: datetime
+status_queried = Signal()
+# agent_count: int, queried_at: datetime
+agents_listed = Signal()
+# agent: Agent
+agent_registered = Signal()
+# agent: Agent, old_state: str, new_state: str, reason: str, changed_at: datetime
+agent_state_changed = Signal()
+
+
+@receiver(health_checked, dispatch_uid="supervisor.emit_health_checked")
+def emit_health_checked(sender, status, checked_at, **kwargs) -> None:
+    emit(
+        HEALTH_CHECKED.name,
+        {"status": status, "checked_at": checked_at.timestamp()},
+    )
+
+
+@receiver(status_queried, dispatch_uid="supervisor.emit_status_queried")
+def emit_status_queried(sender, overview, queried_at, **kwargs) -> None:
+    emit(
+        STATUS_QUERIED.name,
+        {
+            "total_missions": overview["total_missions"],
+            "running_missions": overview["running_missions"],
+            "pending_missions": overview["pending_missions"],
+            "completed_missions": overview["completed_missions"],
+            "failed_missions": overview["failed_missions"],
+            "cancelled_missions": overview["cancelled_missions"],
+            "agent_count": overview["agent_count"],
+            "queried_at": queried_at.timestamp(),
+        },
+    )
+
+
+@receiver(agents_listed, dispatch_uid="supervisor.emit_agents_listed")
+def emit_agents_listed(sender, agent_count, queried_at, **kwargs) -> None:
+    emit(
+        AGENTS_LISTED.name,
+        {"agent_count": agent_count, "queried_at": queried_at.timestamp()},
+    )
+
+
+@receiver(agent_registered, dispatch_uid="supervisor.emit_agent_registered")
+def emit_agent_registered(sender, agent, **kwargs) -> None:
+    emit(
+        AGENT_REGISTERED.name,
+        {
+            "agent_id": agent.agent_id,
+            "name": agent.name,
+            "role": agent.role,
+            "registered_at": agent.created_at.timestamp(),
+        },
+    )
+
+
+@receiver(agent_state_changed, dispatch_uid="supervisor.emit_agent_state_changed")
+def emit_agent_state_changed(
+    sender, agent, old_state, new_state, reason, changed_at, **kwargs
+) -> None:
+    emit(
+        AGENT_STATE_CHANGED.name,
+        {
+            "agent_id": agent.agent_id,
+            "old_state": old_state,
+            "new_state": new_state,
+            "reason": reason,
+            "changed_at": changed_at.timestamp(),
+        },
+    )
+
+
+@receiver(mission_status_changed, dispatch_uid="supervisor.track_current_mission")
+def track_current_mission(sender, mission, old_status, new_status, **kwargs) -> None:
+    """A claimed mission becomes its agent's current one; an ended one is cleared."""
+    from supervisor import services
+
+    if new_status == MissionStatus.RUNNING and mission.assigned_agent:
+        services.agent_take_mission(agent_id=mission.assigned_agent, mission=mission)
+    elif new_status in FINAL_STATUSES:
+        services.agents_release_mission(mission=mission)

@@ -1,0 +1,256 @@
+"""The ``/ws/events/`` consumer's logic, in process (``WebsocketCommunicator``)."""
+
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import override_settings
+
+from brain.asgi import application
+from brain.events import publish
+from brain.events.models import EventLog
+from tests.conftest import token_for
+from tests.eventsapp import services as widgets
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+async def token(make_user):
+    user = await sync_to_async(make_user)("viewer")
+    return await sync_to_async(token_for)(user)
+
+
+async def connect(token: str, query: str = "") -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/events/" + (f"?{query}" if query else ""),
+        headers=[(b"authorization", f"Token {token}".encode())],
+    )
+    connected, code = await communicator.connect(timeout=5)
+    assert connected, code
+    return communicator
+
+
+async def frame(communicator, timeout: float = 10) -> dict:
+    return json.loads(await communicator.receive_from(timeout=timeout))
+
+
+async def events_from(communicator, count: int, timeout: float = 10) -> list[dict]:
+    out = []
+    while len(out) < count:
+        item = await frame(communicator, timeout)
+        if "control" not in item:
+            out.append(item)
+    return out
+
+
+create = sync_to_async(widgets.widget_create)
+set_state = sync_to_async(widgets.widget_set_state)
+
+
+async def test_live_events_arrive_in_order_with_exact_envelopes(token):
+    ws = await connect(token)
+    hello = await frame(ws)
+    assert hello["control"] == "subscribed"
+    widget = await create(name="a")
+    await set_state(widget_id=widget.pk, state="busy")
+    created, changed = await events_from(ws, 2)
+    assert created["type"] == "widget.created"
+    assert changed["type"] == "widget.state_changed"
+    assert changed["target"] == f"widget_{widget.pk}"
+    assert changed["meta"]["seq"] == created["meta"]["seq"] + 1
+    stored = await sync_to_async(EventLog.objects.get)(seq=changed["meta"]["seq"])
+    assert changed == json.loads(stored.encode())
+    await ws.disconnect()
+
+
+async def test_resume_sends_exactly_the_missed_events_then_live_ones(token):
+    first = await create(name="before")
+    ws = await connect(token)
+    await frame(ws)
+    await ws.disconnect()
+    head = await sync_to_async(EventLog.objects.latest)("seq")
+    # Missed while disconnected:
+    missed = [await create(name=f"missed{i}") for i in range(3)]
+    ws = await connect(token, f"since={head.seq}")
+    subscribed = await frame(ws)
+    assert subscribed["control"] == "subscribed" and subscribed["replaying"]
+    replayed = await events_from(ws, 3)
+    assert [e["payload"]["name"] for e in replayed] == ["missed0", "missed1", "missed2"]
+    caught_up = await frame(ws)
+    assert caught_up == {
+        "control": "caught_up",
+        "last_seq": replayed[-1]["meta"]["seq"],
+    }
+    await create(name="live")
+    (live,) = await events_from(ws, 1)
+    assert live["payload"]["name"] == "live"
+    assert await ws.receive_nothing(timeout=0.3)
+    assert first and missed
+    await ws.disconnect()
+
+
+async def test_filters_by_type_pattern_and_subject(token):
+    a = await create(name="a")
+    b = await create(name="b")
+    ws = await connect(token, f"types=widget.state_*&subject=widget_{b.pk}")
+    assert (await frame(ws))["control"] == "subscribed"
+    await set_state(widget_id=a.pk, state="x")
+    await set_state(widget_id=b.pk, state="y")
+    await create(name="c")
+    (only,) = await events_from(ws, 1)
+    assert only["target"] == f"widget_{b.pk}"
+    assert await ws.receive_nothing(timeout=0.5)
+    await ws.disconnect()
+
+
+async def test_subscribe_message_changes_filters(token):
+    ws = await connect(token, "types=nothing.matches")
+    await frame(ws)
+    await ws.send_json_to({"action": "subscribe", "types": "widget.created"})
+    assert (await frame(ws))["control"] == "subscribed"
+    await create(name="now visible")
+    (event,) = await events_from(ws, 1)
+    assert event["payload"]["name"] == "now visible"
+    await ws.send_json_to({"action": "ping"})
+    pong = await frame(ws)
+    assert pong == {"control": "pong", "last_seq": event["meta"]["seq"]}
+    await ws.disconnect()
+
+
+async def test_since_older_than_the_log_gets_a_reset(token):
+    await create(name="old")
+    await create(name="kept")
+    oldest = await sync_to_async(EventLog.objects.earliest)("seq")
+    oldest_seq = oldest.seq
+    await sync_to_async(oldest.delete)()  # as the retention command would
+    ws = await connect(token, "since=0")
+    reset = await frame(ws)
+    assert reset["control"] == "reset"
+    assert reset["last_seq"] == oldest_seq + 1
+    await create(name="after reset")
+    (event,) = await events_from(ws, 1)
+    assert event["payload"]["name"] == "after reset"
+    await ws.disconnect()
+
+
+async def test_a_dropped_live_message_is_healed_from_the_log(token, monkeypatch):
+    ws = await connect(token)
+    await frame(ws)
+    real_deliver = publish.deliver
+    monkeypatch.setattr(publish, "deliver", lambda events: None)
+    with override_settings(EVENTS_POLL_INTERVAL=0.2):
+        await create(name="dropped")  # the channel layer never sees it
+        (healed,) = await events_from(ws, 1, timeout=3)
+        assert healed["payload"]["name"] == "dropped"
+        monkeypatch.setattr(publish, "deliver", real_deliver)
+        await create(name="next")
+        (after,) = await events_from(ws, 1)
+    assert after["meta"]["seq"] == healed["meta"]["seq"] + 1
+    assert await ws.receive_nothing(timeout=0.5)
+    await ws.disconnect()
+
+
+async def test_a_gap_in_live_messages_is_filled_before_the_next_event(
+    token, monkeypatch
+):
+    ws = await connect(token)
+    await frame(ws)
+    real_deliver = publish.deliver
+    dropped = []
+
+    def drop_first(events):
+        if not dropped:
+            dropped.extend(events)
+            return None
+        return real_deliver(events)
+
+    monkeypatch.setattr(publish, "deliver", drop_first)
+    with override_settings(EVENTS_POLL_INTERVAL=30):  # no poll: the gap must heal
+        await create(name="lost")
+        await create(name="carrier")
+        first, second = await events_from(ws, 2, timeout=3)
+    assert [first["payload"]["name"], second["payload"]["name"]] == ["lost", "carrier"]
+    await ws.disconnect()
+
+
+async def test_rolled_back_seq_leaves_a_hole_that_is_skipped(token):
+    from django.db import transaction
+
+    def doomed():
+        with transaction.atomic():
+            widgets.widget_create(name="rolled back")
+            transaction.set_rollback(True)
+
+    ws = await connect(token)
+    await frame(ws)
+    await sync_to_async(doomed)()
+    await create(name="after the hole")
+    (event,) = await events_from(ws, 1)
+    assert event["payload"]["name"] == "after the hole"
+    assert await ws.receive_nothing(timeout=0.5)
+    await ws.disconnect()
+
+
+@pytest.mark.parametrize(
+    "frame_text, expected",
+    [
+        ("not json", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"action": "explode"}', "unknown action"),
+        ("[" * 100000 + "]" * 100000, "too large"),
+        ("[" * 5000 + "]" * 5000, "nested too deeply"),
+        ('{"action": "subscribe", "types": 5}', "types"),
+        ('{"action": "subscribe", "subject": "no kind"}', "subject"),
+        ('{"action": "subscribe", "since": "x"}', "since"),
+    ],
+)
+async def test_bad_frames_get_an_error_and_the_socket_stays_up(
+    token, frame_text, expected
+):
+    ws = await connect(token)
+    await frame(ws)
+    await ws.send_to(text_data=frame_text)
+    error = await frame(ws)
+    assert error["control"] == "error" and expected in error["detail"]
+    await ws.send_json_to({"action": "ping"})
+    assert (await frame(ws))["control"] == "pong"
+    await ws.disconnect()
+
+
+async def test_binary_frames_and_subscribe_floods_are_refused(token):
+    ws = await connect(token)
+    await frame(ws)
+    await ws.send_to(bytes_data=b"\x00\x01")
+    assert "binary" in (await frame(ws))["detail"]
+    for _ in range(15):
+        await ws.send_json_to({"action": "subscribe"})
+    replies = []
+    while not await ws.receive_nothing(timeout=0.3):
+        replies.append(await frame(ws))
+    controls = [r["control"] for r in replies]
+    assert controls.count("subscribed") == 10
+    errors = [r["detail"] for r in replies if r["control"] == "error"]
+    assert len(errors) == 5 and all("too many" in e for e in errors)
+    await ws.disconnect()
+
+
+@pytest.mark.parametrize("query", ["since=-1", "since=abc", "types=BAD!", "subject=x"])
+async def test_bad_query_parameters_are_named_and_closed(token, query):
+    ws = await connect(token, query)
+    error = await frame(ws)
+    assert error["control"] == "error"
+    assert query.split("=")[0] in error["detail"]
+    output = await ws.receive_output(timeout=1)
+    assert output == {"type": "websocket.close", "code": 4400}
+
+
+async def test_anonymous_and_bad_tokens_are_refused():
+    for headers in ([], [(b"authorization", b"Token not-a-real-token")]):
+        communicator = WebsocketCommunicator(
+            application, "/ws/events/", headers=headers
+        )
+        connected, _ = await communicator.connect(timeout=3)
+        assert not connected

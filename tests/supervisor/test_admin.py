@@ -1,0 +1,152 @@
+"""Admin: the agent list and the control actions, through the same services."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client, override_settings
+
+from missions import services as mission_services
+from missions.models import Mission
+from supervisor.models import Agent
+from tests.conftest import EventLogView
+from tests.missions.factories import make_mission
+from tests.supervisor.factories import agent_in, stored_state
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/supervisor/agent/"
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Admin pages render without a collectstatic manifest."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+
+
+@pytest.fixture
+def staff(make_user) -> Client:
+    client = Client()
+    client.force_login(make_user("superuser", name="root"))
+    return client
+
+
+def act(staff: Client, action: str, *agent_ids: str):
+    return staff.post(
+        CHANGELIST,
+        {"action": f"agent_{action}", "_selected_action": list(agent_ids)},
+        follow=True,
+    )
+
+
+def messages_of(response) -> list[tuple[str, str]]:
+    return [(m.level_tag, str(m)) for m in response.context["messages"]]
+
+
+def test_the_list_shows_state_heartbeat_and_mission(staff):
+    agent_in("healthy", "busy")
+    mission = make_mission(name="Survey the field")
+    mission_services.mission_claim(agent_id="busy")
+    agent_in("silent", "quiet")
+    response = staff.get(CHANGELIST)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Survey the field" in page
+    assert "healthy" in page and "offline" in page
+    response = staff.get(CHANGELIST + "?state=offline")
+    rows = list(response.context["cl"].result_list)
+    assert [agent.agent_id for agent in rows] == ["quiet"]
+    assert mission.pk
+
+
+def test_an_action_emits_the_same_event_as_rest(staff):
+    agent_in("healthy")
+    events = EventLogView()
+    response = act(staff, "pause", "agent-1")
+    assert messages_of(response) == [("success", "Pause: 1 agent(s).")]
+    assert stored_state("agent-1") == "degraded"
+    (event,) = events.all()
+    assert event["type"] == "supervisor.agent_state_changed"
+    assert event["target"] == "agent_agent-1"
+    assert event["payload"]["old_state"] == "healthy"
+    assert event["payload"]["new_state"] == "degraded"
+    assert event["payload"]["reason"] == "pause: requested in admin by root"
+    assert event["meta"]["actor"] == "root"
+
+
+def test_a_refused_action_shows_an_error_and_changes_nothing(staff):
+    agent_in("healthy", "a")
+    agent_in("degraded", "b")
+    events = EventLogView()
+    response = act(staff, "resume", "a", "b")
+    assert ("success", "Resume: 1 agent(s).") in messages_of(response)
+    errors = [text for level, text in messages_of(response) if level == "error"]
+    assert len(errors) == 1
+    assert "cannot resume agent a: it is healthy" in errors[0]
+    assert (stored_state("a"), stored_state("b")) == ("healthy", "healthy")
+    assert len(events.all()) == 1
+
+
+def test_kill_and_restart_in_admin(staff):
+    agent_in("healthy")
+    make_mission()
+    mission_services.mission_claim(agent_id="agent-1")
+    act(staff, "kill", "agent-1")
+    assert stored_state("agent-1") == "offline"
+    assert Mission.objects.get().status == "FAILED"
+    act(staff, "restart", "agent-1")
+    assert stored_state("agent-1") == "healthy"
+
+
+def test_a_disabled_action_is_refused_in_admin(staff):
+    agent_in("healthy")
+    with override_settings(SUPERVISOR_ALLOW_KILL=False):
+        response = act(staff, "kill", "agent-1")
+    assert stored_state("agent-1") == "healthy"
+    assert "disabled" in messages_of(response)[0][1]
+
+
+def test_add_and_change_go_through_registration(staff):
+    events = EventLogView()
+    response = staff.post(
+        "/admin/supervisor/agent/add/",
+        {
+            "agent_id": "worker-9",
+            "name": "Nine",
+            "role": "",
+            "capabilities": '["scan"]',
+            "meta": "{}",
+        },
+    )
+    assert response.status_code == 302, response.content
+    assert events.types() == ["supervisor.agent_registered"]
+    response = staff.post(
+        "/admin/supervisor/agent/worker-9/change/",
+        {"name": "Nine!", "role": "scout", "capabilities": "[1]", "meta": "{}"},
+    )
+    assert response.status_code == 200  # the form shows the error
+    assert Agent.objects.get().capabilities == ["scan"]
+    response = staff.post(
+        "/admin/supervisor/agent/worker-9/change/",
+        {"name": "Nine!", "role": "scout", "capabilities": "[]", "meta": "{}"},
+    )
+    assert response.status_code == 302
+    agent = Agent.objects.get()
+    assert (agent.name, agent.role, agent.state) == ("Nine!", "scout", "unknown")
+    assert events.types() == ["supervisor.agent_registered"]
+
+
+def test_delete_fails_the_running_mission(staff):
+    agent_in("healthy")
+    make_mission()
+    mission_services.mission_claim(agent_id="agent-1")
+    response = staff.post(
+        "/admin/supervisor/agent/agent-1/delete/", {"post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+    assert not Agent.objects.exists()
+    assert Mission.objects.get().status == "FAILED"
+    assert User.objects.filter(username="root").exists()

@@ -1,0 +1,158 @@
+"""Control actions: each rule allowed and refused, the switches, and kills."""
+
+import pytest
+from django.test import override_settings
+
+from missions import services as mission_services
+from missions.models import MissionLog
+from supervisor import services
+from supervisor.models import Agent
+from tests.conftest import EventLogView
+from tests.missions.factories import make_mission
+from tests.supervisor.factories import agent_in, silence, stored_state
+
+pytestmark = pytest.mark.django_db
+
+STATES = ["healthy", "degraded", "unknown", "silent", "offline"]
+SHOWN = {"silent": "offline"}
+ALLOWED = {
+    "pause": {"healthy"},
+    "resume": {"degraded", "unknown"},
+    "kill": {"healthy", "degraded", "unknown"},
+    "restart": set(STATES),
+}
+RESULT = {
+    "pause": "degraded",
+    "resume": "healthy",
+    "kill": "offline",
+    "restart": "healthy",
+}
+CASES = [(action, state) for action in ALLOWED for state in STATES]
+
+
+def control(api, action, reason="because"):
+    return api.post(
+        "/api/supervisor/control",
+        {"agent_id": "agent-1", "action": action, "reason": reason},
+        format="json",
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "state"), [c for c in CASES if c[1] in ALLOWED[c[0]]]
+)
+def test_allowed_action(api, action, state):
+    agent_in(state)
+    events = EventLogView()
+    response = control(api, action)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["success"] is True
+    assert body["agent"]["state"] == RESULT[action]
+    assert stored_state("agent-1") == RESULT[action]
+    (event,) = events.of_type("supervisor.agent_state_changed")
+    assert event["payload"]["old_state"] == SHOWN.get(state, state)
+    assert event["payload"]["new_state"] == RESULT[action]
+    assert event["payload"]["reason"] == f"{action}: because"
+
+
+@pytest.mark.parametrize(
+    ("action", "state"), [c for c in CASES if c[1] not in ALLOWED[c[0]]]
+)
+def test_refused_action(api, action, state):
+    before = agent_in(state)
+    events = EventLogView()
+    response = control(api, action)
+    assert response.status_code == 409
+    shown = SHOWN.get(state, state)
+    body = response.json()
+    assert body["current_state"] == shown
+    assert set(body) == {"detail", "current_state"}
+    assert f"it is {shown}" in body["detail"]
+    after = Agent.objects.get(pk="agent-1")
+    assert (after.state, after.updated_at) == (before.state, before.updated_at)
+    assert events.all() == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "action"),
+    [("SUPERVISOR_ALLOW_KILL", "kill"), ("SUPERVISOR_ALLOW_RESTART", "restart")],
+)
+def test_disabled_action_is_403(api, setting, action):
+    agent_in("healthy")
+    events = EventLogView()
+    with override_settings(**{setting: False}):
+        response = control(api, action)
+        assert response.status_code == 403
+        assert setting in response.json()["detail"]
+        assert stored_state("agent-1") == "healthy"
+        assert events.all() == []
+        # The other actions stay available.
+        assert control(api, "pause").status_code == 200
+
+
+def test_a_reason_is_optional(api):
+    agent_in("healthy")
+    events = EventLogView()
+    response = api.post(
+        "/api/supervisor/control",
+        {"agent_id": "agent-1", "action": "pause"},
+        format="json",
+    )
+    assert response.status_code == 200
+    (event,) = events.of_type("supervisor.agent_state_changed")
+    assert event["payload"]["reason"] == "pause: no reason given"
+
+
+def test_kill_fails_the_running_mission(api):
+    agent_in("healthy")
+    mission = make_mission()
+    mission_services.mission_claim(agent_id="agent-1")
+    assert Agent.objects.get(pk="agent-1").current_mission_id == mission.id
+    events = EventLogView()
+
+    response = control(api, "kill", reason="runaway")
+
+    assert response.status_code == 200
+    assert response.json()["agent"]["current_mission"] is None
+    mission.refresh_from_db()
+    assert mission.status == "FAILED"
+    lines = list(MissionLog.objects.filter(mission=mission).order_by("id"))
+    assert lines[-2].data == {
+        "from": "RUNNING",
+        "to": "FAILED",
+        "reason": "agent agent-1 was killed (runaway)",
+    }
+    assert lines[-1].level == "error"
+    assert "Agent agent-1 was killed (runaway)" in lines[-1].message
+    assert events.types() == [
+        "supervisor.agent_state_changed",
+        "mission.status_changed",
+        "mission.log_appended",
+        "mission.log_appended",
+    ]
+
+
+def test_restart_gives_a_fresh_heartbeat_window(api):
+    agent_in("silent")
+    assert control(api, "restart").json()["agent"]["state"] == "healthy"
+    assert services.agents_mark_offline().marked_offline == []
+    assert api.get("/api/supervisor/agents/agent-1").json()["state"] == "healthy"
+    # A restarted agent that then stays silent goes offline again.
+    silence("agent-1", 120)
+    assert services.agents_mark_offline().marked_offline == ["agent-1"]
+
+
+def test_an_agent_that_beats_after_a_kill_is_back(api):
+    agent_in("healthy")
+    control(api, "kill")
+    response = api.post("/api/supervisor/agents/agent-1/heartbeat", format="json")
+    assert response.json()["state"] == "healthy"
+
+
+def test_unknown_action_in_the_service_is_invalid():
+    agent_in("healthy")
+    from brain.errors import Invalid
+
+    with pytest.raises(Invalid):
+        services.agent_control(agent_id="agent-1", action="explode")
