@@ -1,4 +1,11 @@
-"""Agents: the workers the supervisor watches through their heartbeats."""
+"""Agents: the workers the supervisor watches through their heartbeats.
+
+An agent counts as ``offline`` wherever it is shown once its heartbeat window has
+passed without a sign of life; the window runs from the later of its last heartbeat
+and its registration or last restart, so an agent that registered and never beat is
+``unknown`` for one window and then ``offline``. The offline check
+(``services.agents_mark_offline``) records that in ``state``. See ``EVENTS.md``.
+"""
 
 from datetime import datetime, timedelta
 from typing import NamedTuple

@@ -67,12 +67,12 @@ class AgentRegisterSerializer(serializers.Serializer):
     )
 
 
-class HeartbeatSerializer(serializers.Serializer):
+class AgentHeartbeatSerializer(serializers.Serializer):
     state = serializers.ChoiceField(HEARTBEAT_STATES, required=False)
     current_mission_id = serializers.UUIDField(required=False, allow_null=True)
 
 
-class ControlSerializer(serializers.Serializer):
+class AgentControlSerializer(serializers.Serializer):
     agent_id = serializers.RegexField(AGENT_ID_PATTERN, max_length=64)
     action = serializers.ChoiceField(list(CONTROL_ACTIONS))
     reason = serializers.CharField(
@@ -80,18 +80,18 @@ class ControlSerializer(serializers.Serializer):
     )
 
 
-class ControlResultSerializer(serializers.Serializer):
+class AgentControlResultSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     message = serializers.CharField()
     agent = AgentSerializer()
 
 
-class HealthSerializer(serializers.Serializer):
+class SupervisorHealthSerializer(serializers.Serializer):
     status = serializers.CharField()
     timestamp = serializers.FloatField()
 
 
-class StatusSerializer(serializers.Serializer):
+class SupervisorStatusSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="healthy, degraded or offline")
     timestamp = serializers.FloatField()
     total_missions = serializers.IntegerField()

@@ -10,13 +10,13 @@ from rest_framework.views import APIView
 from supervisor import selectors, services
 from supervisor.models import Agent, AgentState
 from supervisor.serializers import (
+    AgentControlResultSerializer,
+    AgentControlSerializer,
+    AgentHeartbeatSerializer,
     AgentRegisterSerializer,
     AgentSerializer,
-    ControlResultSerializer,
-    ControlSerializer,
-    HealthSerializer,
-    HeartbeatSerializer,
-    StatusSerializer,
+    SupervisorHealthSerializer,
+    SupervisorStatusSerializer,
 )
 
 
@@ -24,7 +24,7 @@ class SupervisorHealthView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(responses=HealthSerializer)
+    @extend_schema(responses=SupervisorHealthSerializer)
     def get(self, request):
         return Response(services.supervisor_health_check())
 
@@ -32,9 +32,11 @@ class SupervisorHealthView(APIView):
 class SupervisorStatusView(APIView):
     """Missions by status, agents by state, and a real check of each component."""
 
-    @extend_schema(responses=StatusSerializer)
+    @extend_schema(responses=SupervisorStatusSerializer)
     def get(self, request):
-        return Response(StatusSerializer(services.supervisor_status_query()).data)
+        return Response(
+            SupervisorStatusSerializer(services.supervisor_status_query()).data
+        )
 
 
 class AgentFilter(filters.FilterSet):
@@ -98,9 +100,9 @@ class AgentHeartbeatView(APIView):
 
     write_permissions = ("supervisor.change_agent",)
 
-    @extend_schema(request=HeartbeatSerializer, responses=AgentSerializer)
+    @extend_schema(request=AgentHeartbeatSerializer, responses=AgentSerializer)
     def post(self, request, agent_id):
-        serializer = HeartbeatSerializer(data=request.data)
+        serializer = AgentHeartbeatSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         params = serializer.validated_data
         agent = services.agent_heartbeat(
@@ -116,13 +118,15 @@ class AgentControlView(APIView):
 
     write_permissions = ("supervisor.change_agent",)
 
-    @extend_schema(request=ControlSerializer, responses=ControlResultSerializer)
+    @extend_schema(
+        request=AgentControlSerializer, responses=AgentControlResultSerializer
+    )
     def post(self, request):
-        serializer = ControlSerializer(data=request.data)
+        serializer = AgentControlSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         agent, message = services.agent_control(**serializer.validated_data)
         return Response(
-            ControlResultSerializer(
+            AgentControlResultSerializer(
                 {"success": True, "message": message, "agent": agent}
             ).data
         )

@@ -198,3 +198,14 @@ def start_server(transactional_db):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def private_redis():
+    """A Redis of the test's own, so stopping it disturbs nothing else."""
+    from tests.servers import RedisProcess
+
+    redis_process = RedisProcess()
+    redis_process.start()
+    yield redis_process
+    redis_process.stop()

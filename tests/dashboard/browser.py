@@ -15,7 +15,6 @@ NETWORK_NOISE = re.compile(
 )
 
 
-
 def session_cookie(user) -> str:
     client = Client()
     client.force_login(user)
@@ -37,7 +36,13 @@ class Pages:
         self.contexts.append(context)
         if user is not None:
             context.add_cookies(
-                [{"name": "sessionid", "value": session_cookie(user), "url": server.url}]
+                [
+                    {
+                        "name": "sessionid",
+                        "value": session_cookie(user),
+                        "url": server.url,
+                    }
+                ]
             )
         page = context.new_page()
         page.on("console", lambda msg: self._console(page, msg))
@@ -57,7 +62,9 @@ class Pages:
 
     def allow(self, pattern: str | re.Pattern) -> None:
         """Expected browser messages, e.g. a refused connection while a server is down."""
-        self.allowed.append(re.compile(pattern) if isinstance(pattern, str) else pattern)
+        self.allowed.append(
+            re.compile(pattern) if isinstance(pattern, str) else pattern
+        )
 
     def close(self) -> None:
         for context in self.contexts:
@@ -74,7 +81,6 @@ def screenshot(page, name: str) -> None:
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
 
 
 def off_loop(fn, *args, **kwargs):

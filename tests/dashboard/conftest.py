@@ -26,6 +26,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
 @pytest.fixture(scope="session")
 def static_root(tmp_path_factory) -> str:
     """``collectstatic`` once per run, as production does before it serves."""

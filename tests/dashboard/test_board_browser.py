@@ -39,7 +39,9 @@ def test_a_mission_created_over_rest_appears_and_moves_without_reload(
         card(page, mission_id, "PENDING").wait_for(timeout=2000)
         assert card(page, mission_id).count() == 1
 
-        moved = api.post(f"/api/missions/{mission_id}/status", json={"status": "RUNNING"})
+        moved = api.post(
+            f"/api/missions/{mission_id}/status", json={"status": "RUNNING"}
+        )
         assert moved.status_code == 200, moved.text
 
     card(page, mission_id, "RUNNING").wait_for(timeout=2000)

@@ -49,7 +49,9 @@ def test_the_event_feed_shows_new_events_of_the_chosen_types(
     page.uncheck('input[value="mission.*"]')  # submits: every type again
     page.wait_for_url(re.compile(r"/events/\??$"))
     wait_live_state(page)
-    expect(page.locator('#feed-rows tr[data-type="hardware.info_queried"]')).to_have_count(1)
+    expect(
+        page.locator('#feed-rows tr[data-type="hardware.info_queried"]')
+    ).to_have_count(1)
 
 
 def test_after_a_server_restart_every_change_shows_exactly_once(
@@ -80,8 +82,12 @@ def test_after_a_server_restart_every_change_shows_exactly_once(
         wait_live_state(page, timeout=20_000)
 
     # Each change once, in the right place.
-    expect(board.locator(f'[data-column="PENDING"] [data-mission-id="{made.id}"]')).to_have_count(1)
-    expect(board.locator(f'[data-column="RUNNING"] [data-mission-id="{kept.id}"]')).to_have_count(1)
+    expect(
+        board.locator(f'[data-column="PENDING"] [data-mission-id="{made.id}"]')
+    ).to_have_count(1)
+    expect(
+        board.locator(f'[data-column="RUNNING"] [data-mission-id="{kept.id}"]')
+    ).to_have_count(1)
     expect(board.locator(".mission-card")).to_have_count(2)
     expect(mission.locator('[data-field="status"]')).to_have_text("RUNNING")
     expect(mission.locator("#history tr")).to_have_count(2)
@@ -109,7 +115,11 @@ def test_after_a_server_restart_every_change_shows_exactly_once(
     assert seqs[: len(missed)] == missed
 
     # And live again afterwards.
-    off_loop(services.mission_log_append, mission_id=kept.id, lines=[services.LogLine("back")])
+    off_loop(
+        services.mission_log_append,
+        mission_id=kept.id,
+        lines=[services.LogLine("back")],
+    )
     expect(messages).to_have_count(6)
     expect(messages.last).to_have_text("back")
 
@@ -133,7 +143,11 @@ def test_a_reset_after_the_log_was_pruned_refetches_the_state(
     server.start()
     wait_live_state(board, timeout=20_000)
 
-    expect(board.locator(f'[data-column="CANCELLED"] [data-mission-id="{kept.id}"]')).to_have_count(1)
-    expect(board.locator(f'[data-column="PENDING"] [data-mission-id="{made.id}"]')).to_have_count(1)
+    expect(
+        board.locator(f'[data-column="CANCELLED"] [data-mission-id="{kept.id}"]')
+    ).to_have_count(1)
+    expect(
+        board.locator(f'[data-column="PENDING"] [data-mission-id="{made.id}"]')
+    ).to_have_count(1)
     expect(board.locator(".mission-card")).to_have_count(3)
     expect(board.locator('[data-column="PENDING"] [data-count]')).to_have_text("2")

@@ -34,7 +34,10 @@ def test_the_mission_page_tails_new_log_lines_live(dash_server, pages, make_user
     with httpx.Client(base_url=dash_server.url, timeout=5) as api:
         response = api.post(
             f"/api/missions/{mission.id}/log",
-            json=[{"message": "Waypoint 1 reached"}, {"message": "Low signal", "level": "warning"}],
+            json=[
+                {"message": "Waypoint 1 reached"},
+                {"message": "Low signal", "level": "warning"},
+            ],
             headers={"Authorization": f"Token {token_for(operator)}"},
         )
     assert response.status_code == 201, response.text
@@ -122,5 +125,7 @@ def test_ten_thousand_lines_page_back_without_freezing_the_page(
     expect(last).to_contain_text("line 9999")
     longest = max(page.evaluate("window.longTasks"), default=0)
     assert longest < 500, f"the page froze for {longest:.0f} ms"
-    ids = page.locator("#log .line").evaluate_all("els => els.map(e => Number(e.dataset.id))")
+    ids = page.locator("#log .line").evaluate_all(
+        "els => els.map(e => Number(e.dataset.id))"
+    )
     assert ids == sorted(set(ids))

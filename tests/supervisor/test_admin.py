@@ -59,7 +59,9 @@ def test_the_list_shows_state_heartbeat_and_mission(staff):
     response = staff.get(CHANGELIST + "?state=offline")
     rows = list(response.context["cl"].result_list)
     assert [agent.agent_id for agent in rows] == ["quiet"]
-    assert mission.pk
+    response = staff.get(f"{CHANGELIST}busy/change/")
+    assert response.status_code == 200
+    assert str(mission) in response.content.decode()
 
 
 def test_an_action_emits_the_same_event_as_rest(staff):
