@@ -98,13 +98,7 @@ TEMPLATES = [
 
 DATABASE_URL = env.str("DATABASE_URL", default="")
 if DATABASE_URL:
-    DATABASES = {
-        "default": {
-            **env.db_url_config(DATABASE_URL),
-            "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=60),
-            "CONN_HEALTH_CHECKS": True,
-        }
-    }
+    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -116,7 +110,19 @@ else:
         }
     }
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    # Under ASGI every request runs in a fresh thread, so persistent connections
+    # are never reused; a pool per server process is (psycopg_pool).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": 3,
+            "pool": {
+                "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+                "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+                "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
+            },
+        }
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -132,7 +138,8 @@ if REDIS_URL:
                     {
                         "address": REDIS_URL,
                         "socket_connect_timeout": 1,
-                        "socket_timeout": 2,
+                        # Above channels_redis's 5 s BRPOP, which idles on it.
+                        "socket_timeout": 10,
                     }
                 ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="brain"),
@@ -230,15 +237,19 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # The dashboard's charting library, installed by ``npm ci`` from package-lock.json.
 _CHARTJS_DIST = BASE_DIR / "node_modules" / "chart.js" / "dist"
 STATICFILES_DIRS = [("vendor/chartjs", _CHARTJS_DIST)] if _CHARTJS_DIST.is_dir() else []
+# Production runs ``collectstatic`` first (bin/run does, with DEBUG off) and serves
+# hashed, compressed files. Until it has, files are served unhashed from the apps,
+# so a bare start still works.
+_COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if _COLLECTED and not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG or not _COLLECTED
 
 # REST framework ---------------------------------------------------------------------
 
@@ -285,6 +296,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["brain.api.schema.drop_trailing_slash_twins"],
+    # Several models have a ``status``/``state`` field: name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "MissionStatusEnum": "missions.models.MissionStatus",
+        "CommandStatusEnum": "hardware.models.CommandStatus",
+        "AgentStateEnum": "supervisor.models.AgentState",
+        "TransactionKindEnum": "credits.models.TransactionKind",
+    },
 }
 
 # Charter events ---------------------------------------------------------------------

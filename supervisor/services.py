@@ -314,11 +314,15 @@ def supervisor_health_check() -> dict[str, Any]:
     return {"status": "ok", "timestamp": now.timestamp()}
 
 
-@transaction.atomic
 def supervisor_status_query() -> dict[str, Any]:
-    """The system overview (briefly cached); every call is recorded as an event."""
+    """The system overview (briefly cached); every call is recorded as an event.
+
+    The component checks run outside the transaction, so a slow cache or channel
+    layer never holds one open.
+    """
     overview = selectors.supervisor_overview_cached()
-    status_queried.send(sender=Agent, overview=overview, queried_at=timezone.now())
+    with transaction.atomic():
+        status_queried.send(sender=Agent, overview=overview, queried_at=timezone.now())
     return overview
 
 

@@ -5,9 +5,3 @@ from brain.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.eventsapp"]
 ROOT_URLCONF = "tests.urls"
-
-# Tests render admin pages without running collectstatic first.
-STORAGES = {
-    **STORAGES,  # noqa: F405
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}

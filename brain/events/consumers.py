@@ -86,7 +86,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         if self.hub is not None:
-            await self.hub.remove(self)
+            self.hub.remove(self)
         if self.writer is not None:
             self.writer.cancel()
 
@@ -146,6 +146,10 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         return self.filter.matches(event.type, event.subjects)
 
     def deliver(self, event: WireEvent) -> None:
+        if self.writer is not None and self.writer.done():
+            # The socket is gone without a clean disconnect.
+            self.hub.remove(self)
+            return
         if self.catching_up:
             self.pending.append(event)
             return

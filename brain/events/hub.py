@@ -36,9 +36,9 @@ def _db_call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     close_old_connections()
     try:
         return fn(*args, **kwargs)
-    except Exception:
+    finally:
+        # Back to the pool: worker threads outlive any request.
         connection.close()
-        raise
 
 
 async def run_db(fn: Callable, *args: Any, **kwargs: Any) -> Any:
@@ -62,6 +62,7 @@ class EventHub:
         self._tasks: list[asyncio.Task] = []
         self._started = False
         self._start_lock = asyncio.Lock()
+        self._stopping: set[asyncio.Task] = set()
         self.stats = {"live": 0, "healed": 0, "duplicates": 0}
 
     # Life cycle ---------------------------------------------------------
@@ -72,19 +73,34 @@ class EventHub:
         self.subscribers.add(subscriber)
         return self.last_seq
 
-    async def remove(self, subscriber: Subscriber) -> None:
+    def remove(self, subscriber: Subscriber) -> None:
+        """Forget a subscriber at once; stop the hub in its own task when idle.
+
+        The stop runs apart from the caller, so a cancelled disconnect handler can
+        neither leave a dead socket registered nor a half-stopped hub.
+        """
         self.subscribers.discard(subscriber)
-        if not self.subscribers:
-            await self._stop()
+        if not self.subscribers and self._started:
+            task = asyncio.create_task(self._stop())
+            self._stopping.add(task)
+            task.add_done_callback(self._stopping.discard)
+
+    def _running(self) -> bool:
+        return self._started and all(not task.done() for task in self._tasks)
 
     async def _ensure_started(self) -> None:
         async with self._start_lock:
-            if self._started:
+            if self._running():
                 return
+            for task in self._tasks:
+                task.cancel()
+            self._tasks = []
             self.last_seq = await run_db(selectors.log_head)
             if self.layer is not None:
                 self.channel = await self.layer.new_channel(prefix="events-hub.")
-                self._tasks.append(asyncio.create_task(self._receive_loop()))
+                self._tasks.append(
+                    asyncio.create_task(self._receive_loop(self.channel))
+                )
             self._tasks.append(asyncio.create_task(self._poll_loop()))
             self._started = True
 
@@ -92,35 +108,41 @@ class EventHub:
         async with self._start_lock:
             if not self._started or self.subscribers:
                 return
+            # Marked stopped before any await: a later add() starts afresh.
+            self._started = False
             tasks, self._tasks = self._tasks, []
+            channel, self.channel = self.channel, None
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            if self.layer is not None and self.channel is not None:
-                try:
-                    await self.layer.group_discard(GROUP, self.channel)
-                except Exception as exc:  # noqa: BLE001 - the layer may be down
-                    logger.debug("group_discard failed: %r", exc)
-            self._started = False
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self.layer is not None and channel is not None:
+            try:
+                await self.layer.group_discard(GROUP, channel)
+            except Exception as exc:  # noqa: BLE001 - the layer may be down
+                logger.debug("group_discard failed: %r", exc)
 
     # Receiving ---------------------------------------------------------
 
-    async def _receive_loop(self) -> None:
+    async def _receive_loop(self, channel: str) -> None:
         joined_at = None
         backoff = 0.1
         loop = asyncio.get_running_loop()
-        while True:
+        me = asyncio.current_task()
+        while not me.cancelling():
             try:
                 if joined_at is None or loop.time() - joined_at > GROUP_REFRESH_SECONDS:
                     # Re-joining keeps the membership alive across a Redis restart
                     # and past the layer's group expiry.
-                    await self.layer.group_add(GROUP, self.channel)
+                    await self.layer.group_add(GROUP, channel)
                     joined_at = loop.time()
-                message = await self.layer.receive(self.channel)
+                message = await self.layer.receive(channel)
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep the loop alive
+                if me.cancelling():
+                    # A library turned the cancellation into an error.
+                    raise asyncio.CancelledError from exc
                 logger.warning("channel layer receive failed: %r", exc)
                 joined_at = None
                 await asyncio.sleep(backoff)

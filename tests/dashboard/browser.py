@@ -61,7 +61,7 @@ class Pages:
         self.errors.append(f"{page.url}: console error: {text}")
 
     def allow(self, pattern: str | re.Pattern) -> None:
-        """Expected browser messages, e.g. a refused connection while a server is down."""
+        """Expected browser messages: refused connections while a server is down."""
         self.allowed.append(
             re.compile(pattern) if isinstance(pattern, str) else pattern
         )
@@ -75,12 +75,12 @@ def wait_live_state(page, timeout: float = 10_000) -> None:
     page.wait_for_selector('#conn-state[data-state="live"]', timeout=timeout)
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, *, full_page: bool = True) -> None:
     """Keep a picture of the page for the README when ``BRAIN_SCREENSHOTS=1``."""
     if os.environ.get("BRAIN_SCREENSHOTS") != "1":
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def off_loop(fn, *args, **kwargs):

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -28,19 +29,28 @@ CHROMIUM_ARGS = [
 ]
 
 
+MANIFEST_STORAGE = {
+    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+}
+
+
 @pytest.fixture(scope="session")
 def static_root(tmp_path_factory) -> str:
     """``collectstatic`` once per run, as production does before it serves."""
     root = tmp_path_factory.mktemp("static")
-    with override_settings(STATIC_ROOT=str(root)):
+    with override_settings(
+        STATIC_ROOT=str(root),
+        STORAGES={**django_settings.STORAGES, "staticfiles": MANIFEST_STORAGE},
+    ):
         call_command("collectstatic", interactive=False, verbosity=0)
     return str(root)
 
 
 @pytest.fixture(autouse=True)
 def _collected_static(settings, static_root):
-    """Templates rendered in this process find the collected files' manifest."""
+    """Pages rendered in this process use this run's files, whatever else exists."""
     settings.STATIC_ROOT = static_root
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": MANIFEST_STORAGE}
 
 
 def dashboard_env(static_root: str) -> dict[str, str]:
@@ -51,9 +61,9 @@ def dashboard_env(static_root: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dash_server(static_root, django_db_setup):
-    """One uvicorn server per module, serving the dashboard on the test database."""
+    """One uvicorn server for the run, serving the dashboard on the test database."""
     server = ServerProcess(port=free_port(), env=dashboard_env(static_root))
     server.start()
     yield server

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from missions import services
 from missions.models import Mission, MissionStatus
 from tests.conftest import token_for
-from tests.dashboard.browser import off_loop, screenshot, wait_live_state
+from tests.dashboard.browser import off_loop, wait_live_state
 from tests.missions.factories import make_mission
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,7 +50,6 @@ def test_a_mission_created_over_rest_appears_and_moves_without_reload(
     buttons = card(page, mission_id).locator("button[data-to]")
     assert buttons.all_inner_texts() == ["Complete", "Fail", "Cancel"]
     page.wait_for_selector('#stats-total[data-total="1"]', timeout=2000)
-    screenshot(page, "board")
 
 
 def test_an_operator_click_on_start_changes_the_status_for_everyone(

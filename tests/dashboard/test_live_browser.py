@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from brain.events.models import EventLog
 from missions import services
 from tests.conftest import token_for
-from tests.dashboard.browser import NETWORK_NOISE, off_loop, screenshot, wait_live_state
+from tests.dashboard.browser import NETWORK_NOISE, off_loop, wait_live_state
 from tests.missions.factories import make_mission
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,7 +44,6 @@ def test_the_event_feed_shows_new_events_of_the_chosen_types(
     expect(rows.first).to_contain_text(created.json()["id"])
     latest = EventLog.objects.filter(type__startswith="mission.").order_by("-seq")
     assert feed_seqs(page) == list(latest.values_list("seq", flat=True)[:2])
-    screenshot(page, "events")
 
     page.uncheck('input[value="mission.*"]')  # submits: every type again
     page.wait_for_url(re.compile(r"/events/\??$"))
@@ -151,3 +150,18 @@ def test_a_reset_after_the_log_was_pruned_refetches_the_state(
     ).to_have_count(1)
     expect(board.locator(".mission-card")).to_have_count(3)
     expect(board.locator('[data-column="PENDING"] [data-count]')).to_have_text("2")
+
+
+def test_a_page_whose_session_ended_says_so_instead_of_retrying(
+    dash_server, pages, make_user
+):
+    from django.contrib.sessions.models import Session
+
+    page = pages.open(dash_server, make_user("viewer"), "/")
+    pages.allow(r"WebSocket connection to .* failed|status of 401")
+    Session.objects.all().delete()
+    page.evaluate("() => window.Brain.connection.ws.close()")
+    expect(page.locator("#conn-state")).to_have_attribute(
+        "data-state", "signed-out", timeout=15_000
+    )
+    expect(page.locator("#flash")).to_contain_text("signed out")

@@ -5,9 +5,8 @@ import pytest
 from playwright.sync_api import expect
 
 from missions import services
-from missions.models import MissionStatus
 from tests.conftest import token_for
-from tests.dashboard.browser import off_loop, screenshot
+from tests.dashboard.browser import off_loop
 from tests.missions.factories import make_mission
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -51,7 +50,6 @@ def test_the_mission_page_tails_new_log_lines_live(dash_server, pages, make_user
     expect(page.locator("#history tr")).to_have_count(2)  # created, PENDING -> RUNNING
     expect(page.locator("#actions button")).to_have_text(["Complete", "Fail", "Cancel"])
     expect(log_lines(page)).to_have_count(4)
-    screenshot(page, "mission")
 
 
 def test_auto_scroll_follows_new_lines_and_pauses_when_scrolled_up(
@@ -113,7 +111,9 @@ def test_ten_thousand_lines_page_back_without_freezing_the_page(
         """() => {
             window.longTasks = [];
             new PerformanceObserver((list) => {
-                for (const entry of list.getEntries()) window.longTasks.push(entry.duration);
+                for (const task of list.getEntries()) {
+                    window.longTasks.push(task.duration);
+                }
             }).observe({ type: "longtask" });
         }"""
     )

@@ -27,34 +27,58 @@ def report(robot_id: str, battery: float) -> None:
 
 def seed() -> dict:
     """A small living system: agents with missions, robots, accounts."""
-    for agent_id, name in (("scout-1", "Scout"), ("hauler-2", "Hauler")):
+    for agent_id, name, role in (
+        ("scout-1", "Scout", "surveyor"),
+        ("hauler-2", "Hauler", "courier"),
+        ("inspector-3", "Inspector", "inspector"),
+    ):
         supervisor.agent_register(
-            agent_id=agent_id, name=name, role="worker", capabilities=["survey"]
+            agent_id=agent_id, name=name, role=role, capabilities=["survey", "map"]
         )
         supervisor.agent_heartbeat(agent_id=agent_id)
         credits.account_create(agent_id=agent_id, initial_credits="100.00")
+    supervisor.agent_control(agent_id="inspector-3", action="pause")
+    for name, status in (
+        ("Map the depot", "COMPLETED"),
+        ("Sample soil at the old quarry", "FAILED"),
+        ("Patrol pipeline 3", "CANCELLED"),
+    ):
+        mission = make_mission(name=name)
+        if status != "CANCELLED":
+            missions.mission_set_status(mission_id=mission.id, status="RUNNING")
+        missions.mission_set_status(mission_id=mission.id, status=status)
     running = make_mission(name="Survey sector 7", priority=30)
     missions.mission_claim(agent_id="scout-1")
+    make_mission(name="Calibrate the lidar")
+    missions.mission_claim(agent_id="hauler-2")
+    make_mission(name="Inspect the fence")
+    make_mission(name="Deliver parts to dock B", priority=40)
     missions.mission_log_append(
         mission_id=running.id,
         lines=[
-            missions.LogLine("Took off"),
-            missions.LogLine("Wind gusts", level="warning"),
+            missions.LogLine("Took off", data={"altitude_m": 0}),
+            missions.LogLine("Reached waypoint 1", data={"altitude_m": 120}),
+            missions.LogLine("Wind gusts above limit", level="warning"),
+            missions.LogLine("Lidar dropout", level="error"),
+            missions.LogLine("Lidar back", level="info"),
         ],
     )
-    credits.credits_consume(
-        agent_id="scout-1", amount="12.50", reason="flight time", mission_id=running.id
-    )
-    done = make_mission(name="Map the depot")
-    missions.mission_set_status(mission_id=done.id, status="RUNNING")
-    missions.mission_set_status(mission_id=done.id, status="COMPLETED")
-    make_mission(name="Inspect the fence")
-    for robot_id, battery in (("go2-alpha", 87.0), ("b2-beta", 15.0)):
-        hardware.robot_register(
-            robot_id=robot_id, name=robot_id.title(), model="unitree_go2"
+    for amount in ("12.50", "8.25", "20.00"):
+        credits.credits_consume(
+            agent_id="scout-1", amount=amount, reason="compute", mission_id=running.id
         )
-        for level in (battery + 6, battery + 3, battery):
+    credits.credits_consume(agent_id="hauler-2", amount="35.00", reason="compute")
+    credits.credits_allocate(agent_id="scout-1", amount="50.00", reason="top-up")
+    for robot_id, model, battery in (
+        ("go2-alpha", "unitree_go2", 87.0),
+        ("b2-beta", "unitree_b2", 15.0),
+    ):
+        hardware.robot_register(robot_id=robot_id, name=robot_id.title(), model=model)
+        for level in (battery + 9, battery + 7, battery + 4, battery + 2, battery):
             report(robot_id, level)
+    hardware.robot_command_send(
+        robot_id="go2-alpha", linear_x=0.5, linear_y=0, angular_z=0.2
+    )
     return {"running": running}
 
 
@@ -73,7 +97,7 @@ def test_every_page_renders_live_without_javascript_errors(
     ):
         page = pages.open(dash_server, operator, path)
         page.wait_for_load_state("networkidle")
-        screenshot(page, name)
+        screenshot(page, name, full_page=name != "events")
     viewer_page = pages.open(dash_server, make_user("viewer", name="grace"), "/")
     screenshot(viewer_page, "board-read-only")
 

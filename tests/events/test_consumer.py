@@ -218,6 +218,7 @@ async def test_bad_frames_get_an_error_and_the_socket_stays_up(
     await ws.send_json_to({"action": "ping"})
     assert (await frame(ws))["control"] == "pong"
     await ws.disconnect()
+    await ws.disconnect()
 
 
 async def test_binary_frames_and_subscribe_floods_are_refused(token):

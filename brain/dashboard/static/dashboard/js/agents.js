@@ -36,7 +36,7 @@
       const buttons = Object.entries(controls)
         .filter(([, from]) => from.includes(agent.state))
         .map(([action]) => h("button", { type: "button", dataset: { action } }, action[0].toUpperCase() + action.slice(1)));
-      cells.push(h("td", { class: "actions" }, ...buttons));
+      cells.push(h("td", {}, h("div", { class: "actions" }, ...buttons)));
     }
     return h("tr", { dataset: { agentId: agent.agent_id, state: agent.state } }, ...cells);
   }

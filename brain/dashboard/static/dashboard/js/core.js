@@ -133,10 +133,10 @@
   function age(date) {
     if (!date) return "–";
     const seconds = Math.max(0, Math.round((Date.now() - date.getTime()) / 1000));
-    if (seconds < 60) return `${seconds}s`;
-    if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
-    if (seconds < 86400) return `${Math.floor(seconds / 3600)}h`;
-    return `${Math.floor(seconds / 86400)}d`;
+    if (seconds < 60) return `${seconds}s ago`;
+    if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
+    if (seconds < 86400) return `${Math.floor(seconds / 3600)}h ago`;
+    return `${Math.floor(seconds / 86400)}d ago`;
   }
   Brain.age = age;
 
@@ -407,8 +407,7 @@
       this.stopHeartbeat();
       if (this.stopped) return;
       if (code === CLOSE_UNAUTHORIZED) {
-        this.setState("signed-out");
-        flash("You are signed out: reload the page to sign in.");
+        this.signedOut();
         return;
       }
       this.setState("reconnecting");
@@ -416,6 +415,22 @@
       const delay = ceiling / 2 + Math.random() * (ceiling / 2);
       this.attempt += 1;
       this.reconnectTimer = setTimeout(() => this.open(), delay);
+      // A refused handshake looks like any failed connection; an expired session
+      // shows on a REST call, and retrying would not help.
+      if (this.attempt % 3 === 0) {
+        api("/api/events", { params: { after: this.lastSeq || 0, limit: 1 } }).catch((error) => {
+          if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+            this.signedOut();
+          }
+        });
+      }
+    }
+
+    signedOut() {
+      this.stopped = true;
+      clearTimeout(this.reconnectTimer);
+      this.setState("signed-out");
+      flash("You are signed out: reload the page to sign in.");
     }
 
     /** A ping now and then; no answer means a dead connection, so drop it. */
@@ -479,7 +494,14 @@
         scales: {
           x: {
             type: "linear",
-            ticks: { maxTicksLimit: 8, callback: (value) => clock(new Date(value)).slice(0, 5) },
+            ticks: {
+              maxTicksLimit: 8,
+              // Seconds matter over a short span, not over hours.
+              callback(value) {
+                const text = clock(new Date(value));
+                return this.max - this.min < 600000 ? text : text.slice(0, 5);
+              },
+            },
           },
           y,
         },
