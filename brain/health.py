@@ -1,5 +1,6 @@
 """Real checks of the database, the cache and the channel layer."""
 
+import asyncio
 import uuid
 
 from asgiref.sync import async_to_sync
@@ -39,12 +40,9 @@ async def _check_layer() -> str:
     layer = get_channel_layer()
     if layer is None:
         return "down: no channel layer configured"
-    if hasattr(layer, "connection"):
-        await layer.connection(0).ping()
-    else:
-        channel = await layer.new_channel()
-        await layer.send(channel, {"type": "health.ping"})
-        await layer.receive(channel)
+    channel = await layer.new_channel(prefix="health.")
+    await layer.send(channel, {"type": "health.ping"})
+    await asyncio.wait_for(layer.receive(channel), timeout=2)
     return OK
 
 

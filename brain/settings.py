@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "brain.api.middleware.BodySizeLimitMiddleware",
+    "brain.api.middleware.RefuseNulInUrlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -132,20 +133,18 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Pub/sub: one PUBLISH per event batch reaches every server process's
+            # hub. At-most-once like any layer; the hubs heal gaps from the log.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
                         "address": REDIS_URL,
                         "socket_connect_timeout": 1,
-                        # Above channels_redis's 5 s BRPOP, which idles on it.
-                        "socket_timeout": 10,
+                        "socket_timeout": 5,
                     }
                 ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="brain"),
-                # One message per server process per event: room for bursts.
-                "capacity": 5000,
-                "expiry": 30,
             },
         }
     }
@@ -267,7 +266,9 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON only, and only JSON the database can store (NUL, lone surrogates: 400).
+    "DEFAULT_PARSER_CLASSES": ["brain.api.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "brain.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "brain.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
@@ -310,6 +311,8 @@ SPECTACULAR_SETTINGS = {
 EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=30)
 # How often each server process checks the log for events it has not seen.
 EVENTS_POLL_INTERVAL = env.float("EVENTS_POLL_INTERVAL", default=1.0)
+# How often each process re-checks that its sockets' tokens and sessions still hold.
+EVENTS_AUTH_RECHECK_SECONDS = env.float("EVENTS_AUTH_RECHECK_SECONDS", default=5.0)
 # Events a socket may have queued before it is closed and told to resume.
 EVENTS_SOCKET_QUEUE_LIMIT = env.int("EVENTS_SOCKET_QUEUE_LIMIT", default=10000)
 # Most events one replay or one REST page returns.

@@ -1,7 +1,7 @@
 """Thin views: parse, call one service or selector, render."""
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -64,7 +64,13 @@ class RobotListCreateView(generics.ListAPIView):
     def get_queryset(self):
         return selectors.robot_list()
 
-    @extend_schema(request=RobotRegisterSerializer, responses={201: RobotSerializer})
+    @extend_schema(
+        request=RobotRegisterSerializer,
+        responses={
+            201: RobotSerializer,
+            409: OpenApiResponse(description="a robot with this id exists"),
+        },
+    )
     def post(self, request):
         serializer = RobotRegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -166,7 +172,15 @@ class CommandAckView(APIView):
 
     write_permissions = ("hardware.change_robotcommand",)
 
-    @extend_schema(request=CommandAckSerializer, responses=CommandSerializer)
+    @extend_schema(
+        request=CommandAckSerializer,
+        responses={
+            200: CommandSerializer,
+            409: OpenApiResponse(
+                description="the command's status does not allow this report"
+            ),
+        },
+    )
     def post(self, request, command_id):
         serializer = CommandAckSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,7 +1,12 @@
 """Thin views: parse, call one service or selector, render."""
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
@@ -61,7 +66,13 @@ class MissionListCreateView(generics.ListAPIView):
     def get_queryset(self):
         return selectors.mission_list()
 
-    @extend_schema(request=MissionCreateSerializer, responses={201: MissionSerializer})
+    @extend_schema(
+        request=MissionCreateSerializer,
+        responses={
+            201: MissionSerializer,
+            409: OpenApiResponse(description="a mission with this id exists"),
+        },
+    )
     def post(self, request):
         serializer = MissionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -89,7 +100,12 @@ class MissionStatusView(APIView):
 
     @extend_schema(
         request=MissionStatusSerializer,
-        responses=MissionSerializer,
+        responses={
+            200: MissionSerializer,
+            409: OpenApiResponse(
+                description="the mission's status does not allow this change"
+            ),
+        },
         parameters=[
             OpenApiParameter(
                 "mission_status", str, required=False, enum=MissionStatus.values
@@ -97,9 +113,11 @@ class MissionStatusView(APIView):
         ],
     )
     def post(self, request, mission_id):
-        data = request.data if "status" in request.data else {}
-        if not data and "mission_status" in request.query_params:
-            data = {"status": request.query_params["mission_status"]}
+        data = request.data
+        # A body without ``status`` (or a JSON ``null``) defers to the query string.
+        if data is None or (isinstance(data, dict) and "status" not in data):
+            param = request.query_params.get("mission_status")
+            data = {"status": param} if param is not None else {}
         serializer = MissionStatusSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         mission = services.mission_set_status(

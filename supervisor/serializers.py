@@ -31,7 +31,9 @@ class AgentSerializer(serializers.ModelSerializer):
     heartbeat window has passed, even before the offline check recorded it)."""
 
     state = serializers.SerializerMethodField()
-    current_mission = serializers.PrimaryKeyRelatedField(read_only=True)
+    current_mission = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Agent

@@ -1,7 +1,7 @@
 """Thin views: parse, call one service or selector, render."""
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -119,7 +119,17 @@ class AgentControlView(APIView):
     write_permissions = ("supervisor.change_agent",)
 
     @extend_schema(
-        request=AgentControlSerializer, responses=AgentControlResultSerializer
+        request=AgentControlSerializer,
+        responses={
+            200: AgentControlResultSerializer,
+            403: OpenApiResponse(
+                description="no permission, or the action is disabled on this server"
+            ),
+            404: OpenApiResponse(description="no such agent"),
+            409: OpenApiResponse(
+                description="the agent's state does not allow the action"
+            ),
+        },
     )
     def post(self, request):
         serializer = AgentControlSerializer(data=request.data)

@@ -68,6 +68,16 @@ def _release_test_database(django_db_setup, django_db_blocker):
         )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test runs its own event loop; channels-redis layers belong to one loop."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 # Users and clients ---------------------------------------------------------------
 
 

@@ -40,7 +40,12 @@ def exception_handler(exc, context):
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "1"},
         )
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # ``ValidationError("...")`` outside a serializer (a filter, say) renders as
+        # a bare list; every error body is an object.
+        response.data = {"non_field_errors": response.data}
+    return response
 
 
 def json_error(status_code: int, detail: str) -> JsonResponse:

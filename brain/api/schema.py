@@ -1,4 +1,9 @@
-"""OpenAPI tweaks: each route once, in its documented form without the slash."""
+"""OpenAPI tweaks: each route once, in its documented form without the slash, and
+every operation lists the errors the API's plumbing may answer with."""
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework.permissions import SAFE_METHODS, AllowAny
 
 
 def drop_trailing_slash_twins(endpoints, **kwargs):
@@ -9,3 +14,78 @@ def drop_trailing_slash_twins(endpoints, **kwargs):
         for endpoint in endpoints
         if not (endpoint[0].endswith("/") and endpoint[0].rstrip("/") in paths)
     ]
+
+
+ERROR_COMPONENT = ResolvedComponent(
+    name="Error",
+    type=ResolvedComponent.SCHEMA,
+    object="Error",
+    schema={
+        "type": "object",
+        "description": (
+            "`detail` says what went wrong; a 400 may instead name each invalid "
+            "field with its messages. Some errors add fields (e.g. `balance`)."
+        ),
+        "properties": {
+            "detail": {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": {"type": "string"}},
+                ]
+            }
+        },
+        "additionalProperties": {},
+    },
+)
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema, plus the errors any view may answer with.
+
+    Authentication, permissions, throttling, parsing, pagination, the body size
+    limit and the outage handler answer for every view; a view declares only its
+    own outcomes (e.g. 409). An error a view declares without a body gets the
+    ``Error`` shape.
+    """
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(
+            path, path_regex, path_prefix, method, registry
+        )
+        if operation is None:
+            return None
+        registry.register_on_missing(ERROR_COMPONENT)
+        responses = operation["responses"]
+        for code, description in self._plumbing_errors():
+            responses.setdefault(code, {"description": description})
+        for code, response in responses.items():
+            if code.isdigit() and int(code) >= 400 and "content" not in response:
+                response["content"] = {
+                    "application/json": {"schema": ERROR_COMPONENT.ref}
+                }
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+    def _plumbing_errors(self) -> list[tuple[str, str]]:
+        public = all(
+            isinstance(permission, AllowAny)
+            for permission in self.view.get_permissions()
+        )
+        write = self.method not in SAFE_METHODS
+        errors = [("400", "Invalid input: the body names each problem.")]
+        if self.view.get_authenticators():
+            errors.append(
+                ("401", "Not signed in, or an invalid `Authorization: Token` header.")
+            )
+        if write and not public:
+            errors.append(
+                ("403", "Signed in without the permission this change needs.")
+            )
+        if "{" in self.path or (self._is_list_view() and self._get_paginator()):
+            errors.append(("404", "Not found: the body names what (or the page)."))
+        if write:
+            errors.append(("413", "The request body is over the size limit."))
+            errors.append(("415", "The request body is not `application/json`."))
+        errors.append(("429", "Too many requests: retry after `Retry-After` s."))
+        errors.append(("503", "The database or Redis is unavailable: retry shortly."))
+        return errors

@@ -16,7 +16,7 @@ from django.urls import reverse
 from brain.errors import NotFound
 from brain.events.registry import registered_types
 from missions import selectors as mission_selectors
-from missions.models import TRANSITIONS, LogLevel, MissionPriority, MissionStatus
+from missions.models import LogLevel, MissionPriority, MissionStatus
 from supervisor.models import CONTROL_ACTIONS
 
 # The labels of the buttons that move a mission to a status.
@@ -46,10 +46,8 @@ def _render(request, template: str, page: str, *, config=None, **context):
         read_only=not any(user.has_perm(perm) for perm in WRITE_PERMISSIONS),
         config={
             **(config or {}),
-            "page": page,
             "statuses": MissionStatus.values,
             "transitionLabels": {str(k): v for k, v in TRANSITION_LABELS.items()},
-            "transitions": {str(k): list(v) for k, v in TRANSITIONS.items()},
             "priorities": {str(p.value): p.label for p in MissionPriority},
             "missionUrl": reverse("dashboard:mission", args=[_ID_PLACEHOLDER]).replace(
                 str(_ID_PLACEHOLDER), "{id}"

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from brain.events import selectors
+from brain.events import revocation, selectors
 from brain.events.filters import EventFilter, FilterError
 from brain.events.hub import get_hub, run_db
 from brain.events.wire import WireEvent
@@ -59,7 +59,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self.position = 0
         self.catching_up = True
         self.pending: list[WireEvent] = []
-        self.outbox: deque[str] = deque()
+        self.outbox: deque[str | int] = deque()
         self.wakeup = asyncio.Event()
         self.writer: asyncio.Task | None = None
         self.hub = None
@@ -68,6 +68,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
+        self.credential = revocation.credential_of(self.scope)
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         try:
             event_filter = EventFilter.parse(
@@ -158,6 +159,16 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self.position = event.seq
         self._enqueue(event.text)
 
+    def revoke(self) -> None:
+        """The token or session is gone: stop sending events and close."""
+        self.hub.remove(self)
+        self.outbox.clear()
+        self.outbox.append(
+            _control("error", detail="credentials revoked", close=CLOSE_UNAUTHORIZED)
+        )
+        self.outbox.append(CLOSE_UNAUTHORIZED)
+        self.wakeup.set()
+
     # Writing ---------------------------------------------------------
 
     def _enqueue(self, text: str) -> None:
@@ -170,7 +181,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
                     close=CLOSE_TOO_SLOW,
                 )
             )
-            self.outbox.append(None)  # close after the notice
+            self.outbox.append(CLOSE_TOO_SLOW)  # close after the notice
         else:
             self.outbox.append(text)
         self.wakeup.set()
@@ -182,8 +193,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
                 self.wakeup.clear()
                 while self.outbox:
                     text = self.outbox.popleft()
-                    if text is None:
-                        await self.close(code=CLOSE_TOO_SLOW)
+                    if isinstance(text, int):  # a close code after a notice
+                        await self.close(code=text)
                         return
                     await self.send(text_data=text)
         except asyncio.CancelledError:

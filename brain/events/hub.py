@@ -24,7 +24,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from brain.events import selectors
+from brain.events import revocation, selectors
 from brain.events.wire import GROUP, MESSAGE_TYPE, WireEvent
 
 logger = logging.getLogger(__name__)
@@ -166,15 +166,33 @@ class EventHub:
                 self.stats["live"] += 1
 
     async def _poll_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        checked_at = loop.time()
         while True:
             await asyncio.sleep(settings.EVENTS_POLL_INTERVAL)
             try:
                 async with self._lock:
                     await self._catch_up(upto=None)
+                if loop.time() - checked_at >= settings.EVENTS_AUTH_RECHECK_SECONDS:
+                    checked_at = loop.time()
+                    await self._revoke_stale_credentials()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the database may be down
                 logger.warning("event log poll failed: %r", exc)
+
+    async def _revoke_stale_credentials(self) -> None:
+        held = {
+            sub: sub.credential
+            for sub in tuple(self.subscribers)
+            if getattr(sub, "credential", None)
+        }
+        if not held:
+            return
+        valid = await run_db(revocation.valid_credentials, set(held.values()))
+        for subscriber, credential in held.items():
+            if credential not in valid:
+                subscriber.revoke()
 
     async def _catch_up(self, *, upto: int | None) -> None:
         """Dispatch what the log holds after ``last_seq`` (up to ``upto``)."""

@@ -13,6 +13,7 @@ time, which gives the same order.) Take row locks before the first ``emit()`` of
 transaction, so the advisory lock is always the last one taken.
 """
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Iterable
@@ -109,9 +110,26 @@ def deliver(events: list[WireEvent]) -> None:
     if layer is None:
         return
     try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None:
+        async_to_sync(_send)(layer, events)
+    else:
+        # Sync code running on an event loop's thread cannot block on the loop.
+        task = loop.create_task(_send(layer, events))
+        _pending.add(task)
+        task.add_done_callback(_pending.discard)
+
+
+_pending: set[asyncio.Task] = set()
+
+
+async def _send(layer, events: list[WireEvent]) -> None:
+    try:
         for start in range(0, len(events), BATCH_SIZE):
             chunk = events[start : start + BATCH_SIZE]
-            async_to_sync(layer.group_send)(
+            await layer.group_send(
                 GROUP,
                 {"type": MESSAGE_TYPE, "events": [e.to_message() for e in chunk]},
             )

@@ -12,6 +12,8 @@ from hardware.models import Robot, RobotCommand
 from missions.models import Mission, MissionLog
 from supervisor.models import Agent
 
+pytestmark = pytest.mark.smoke
+
 
 @pytest.mark.django_db
 def test_simulate_plays_agents_and_robots_through_the_services():

@@ -8,6 +8,8 @@ from django.test import Client
 
 from tests.missions.factories import make_mission
 
+pytestmark = pytest.mark.smoke
+
 PAGES = ["/", "/events/", "/agents/", "/robots/", "/credits/"]
 
 

@@ -5,8 +5,8 @@ import asyncio
 import httpx
 import pytest
 import redis
+import websockets
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.test import Client
 from websockets.exceptions import InvalidStatus
 
@@ -109,15 +109,16 @@ async def test_two_server_processes_deliver_to_each_others_sockets(
     assert created["payload"]["mission_id"] == mission["id"]
 
 
-async def test_a_layer_message_lost_between_processes_is_healed(live, operator_token):
-    """Drop the hub's membership in the Redis group: the live path loses messages."""
-    async with await ws_connect(live, token=operator_token) as ws:
+async def test_a_layer_message_lost_between_processes_is_healed(
+    start_server, private_redis, operator_token
+):
+    """Cut the hub's subscription in Redis: messages published meanwhile are lost."""
+    server = start_server(REDIS_URL=private_redis.url)
+    async with await ws_connect(server, token=operator_token) as ws:
         await next_frame(ws)
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        group_key = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}"
-        group_key += ":group:brain.events"
-        assert client.delete(group_key) == 1
-        mission = await create_mission(live, operator_token, "lost in transit")
+        admin = redis.Redis.from_url(private_redis.url)
+        assert admin.client_kill_filter(_type="pubsub") >= 1
+        mission = await create_mission(server, operator_token, "lost in transit")
         created, log_line = await collect_events(ws, 2, timeout=5)
         assert created["payload"]["mission_id"] == mission["id"]
         assert log_line["meta"]["seq"] == created["meta"]["seq"] + 1
@@ -153,3 +154,41 @@ async def test_sockets_stay_complete_across_a_redis_outage(
             assert seqs == sorted(set(seqs))
             assert await quiet(ws, 1.5) == []
     assert len(during) == 3
+
+
+async def test_deleting_a_token_stops_its_socket(start_server, make_user):
+    from rest_framework.authtoken.models import Token
+
+    server = start_server(EVENTS_AUTH_RECHECK_SECONDS="0.5")
+    doomed_user = await sync_to_async(make_user)("viewer")
+    doomed = await sync_to_async(token_for)(doomed_user)
+    writer = await sync_to_async(make_user)("operator")
+    writer_token = await sync_to_async(token_for)(writer)
+    async with await ws_connect(server, token=doomed) as ws:
+        await next_frame(ws)
+        await create_mission(server, writer_token, "seen")
+        await collect_events(ws, 2)
+        await sync_to_async(Token.objects.filter(key=doomed).delete)()
+        revoked = await next_frame(ws, timeout=10)
+        assert revoked == {
+            "control": "error",
+            "detail": "credentials revoked",
+            "close": 4401,
+        }
+        await create_mission(server, writer_token, "not seen")
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            await next_frame(ws, timeout=5)
+        assert closed.value.rcvd.code == 4401
+
+
+async def test_logging_out_stops_a_browser_socket(start_server, make_user):
+    from django.contrib.sessions.models import Session
+
+    server = start_server(EVENTS_AUTH_RECHECK_SECONDS="0.5")
+    user = await sync_to_async(make_user)("viewer")
+    cookie = await sync_to_async(session_cookie)(user)
+    async with await ws_connect(server, cookie=cookie, origin=server.url) as ws:
+        await next_frame(ws)
+        await sync_to_async(Session.objects.all().delete)()
+        revoked = await next_frame(ws, timeout=10)
+        assert revoked["detail"] == "credentials revoked"

@@ -1,0 +1,96 @@
+"""What the suite runs against and how big each scenario is, in full and quick mode."""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "bench"
+RESULTS_DIR = BENCH_DIR / "results"
+WRK_DIR = BENCH_DIR / "wrk"
+
+DATABASE_NAME = "brain_bench"
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DATABASE_NAME}"
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+CHANNEL_LAYER_PREFIX = "brain-bench"
+SECRET_KEY = "bench-only-secret-key-not-for-production-0123456789"
+BENCH_USER = "bench"
+
+# The production command line (bin/run): uvicorn's defaults, i.e. httptools, the
+# websockets implementation, uvloop and per-message deflate offered. The access log is
+# off so the bench measures the app, not the terminal.
+UVICORN_ARGS: tuple[str, ...] = ("--lifespan", "off", "--no-access-log")
+
+
+def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of every bench server and Django helper process."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "THROTTLE_"))
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DATABASE_URL": DATABASE_URL,
+            "REDIS_URL": REDIS_URL,
+            "CHANNEL_LAYER_PREFIX": CHANNEL_LAYER_PREFIX,
+            "DEBUG": "0",
+            "SECRET_KEY": SECRET_KEY,
+            "THROTTLE_ANON": "1000000/min",
+            "THROTTLE_USER_WRITE": "1000000/min",
+            # Scenario 4 posts 10,000 lines (about 1 MB) in one request.
+            "MISSIONS_LOG_BATCH_MAX": "10000",
+            "MAX_REQUEST_BODY_BYTES": str(16 * 1024 * 1024),
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    if extra:
+        env.update(extra)
+    return env
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The size of every scenario; ``quick`` must finish in well under 90 s."""
+
+    quick: bool
+    # 1. fan-out: subscribers -> events sent to each
+    fanout: dict[int, int] = field(default_factory=dict)
+    fanout_client_procs: int = 2
+    # 2. end-to-end latency: requests/s -> seconds of sending
+    latency_rates: tuple[int, ...] = (50, 200)
+    latency_seconds: float = 10.0
+    # 3. REST: seconds per wrk run, connections
+    wrk_seconds: int = 10
+    wrk_warmup_seconds: int = 2
+    wrk_connections: int = 8
+    list_seed_missions: int = 500
+    # 4. bulk ingestion
+    bulk_lines: int = 10_000
+    bulk_repeats: int = 3
+    # 5. idle connections
+    idle_counts: tuple[int, ...] = (1000, 5000)
+    idle_settle_seconds: float = 3.0
+    # 6. queries per request
+    query_page_sizes: tuple[int, int] = (10, 100)
+
+
+def plan_for(quick: bool) -> Plan:
+    if quick:
+        return Plan(
+            quick=True,
+            fanout={100: 300},
+            latency_seconds=3.0,
+            wrk_seconds=2,
+            wrk_warmup_seconds=1,
+            list_seed_missions=200,
+            bulk_repeats=1,
+            idle_counts=(1000,),
+            idle_settle_seconds=2.0,
+        )
+    return Plan(quick=False, fanout={100: 1000, 1000: 200})

@@ -1,0 +1,368 @@
+"""The results: a table on stdout, JSON in ``bench/results/``, a PNG chart."""
+
+import json
+import os
+import platform
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    import uvicorn
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": cpu,
+        "ram_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "uvicorn": uvicorn.__version__,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _fmt(value, unit: str = "", digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        text = f"{value:,.{digits}f}"
+    else:
+        text = f"{value:,}"
+    return f"{text}{unit}"
+
+
+def _met(flag) -> str:
+    return "—" if flag is None else ("yes" if flag else "NO")
+
+
+def table_rows(scenarios: dict) -> list[dict]:
+    """One row per figure: scenario, measure, value, baseline, ratio, target, met."""
+    rows: list[dict] = []
+
+    def add(scenario, measure, value, baseline, ratio, target, met) -> None:
+        rows.append(
+            {
+                "scenario": scenario,
+                "measure": measure,
+                "value": value,
+                "baseline": baseline,
+                "ratio": ratio,
+                "target": target,
+                "met": met,
+            }
+        )
+
+    def failed(name: str, title: str) -> bool:
+        result = scenarios.get(name)
+        if result is None:
+            return True
+        if "error" in result:
+            add(title, "ERROR", result["error"][:60], "—", "—", "—", False)
+            return True
+        return False
+
+    if not failed("fanout", "1 fan-out"):
+        for run in scenarios["fanout"]["runs"]:
+            app, base = run["app"], run["baseline"]
+            add(
+                f"1 fan-out, {run['subscribers']:,} subscribers",
+                f"events/s delivered ({run['events']:,} events x "
+                f"{run['subscribers']:,} sockets, all delivered: "
+                f"{'yes' if run['all_delivered'] else 'NO'})",
+                _fmt(app["events_per_second"]),
+                _fmt(base["events_per_second"]) + " (raw ASGI)",
+                _fmt(run["ratio"], digits=2),
+                ">= 0.5",
+                _met(run["met"]),
+            )
+            add(
+                f"1 fan-out, {run['subscribers']:,} subscribers",
+                "events per server CPU-second (server cost per event)",
+                _fmt(run["app_events_per_cpu_second"]),
+                _fmt(run["baseline_events_per_cpu_second"]) + " (raw ASGI)",
+                _fmt(run["cpu_ratio"], digits=2),
+                "(>= 0.5)",
+                _met(run["cpu_met"]),
+            )
+    if not failed("latency", "2 end-to-end"):
+        for run in scenarios["latency"]["runs"]:
+            app, base = run["app"], run["baseline"]
+            add(
+                f"2 end-to-end, {run['rate']}/s",
+                f"p50/p95/p99 ms POST -> socket ({app['delivered']:,}/"
+                f"{app['requests']:,} delivered)",
+                f"{_fmt(app['p50'], digits=1)} / {_fmt(app['p95'], digits=1)} / "
+                f"{_fmt(app['p99'], digits=1)}",
+                f"{_fmt(base['p50'], digits=2)} / {_fmt(base['p95'], digits=2)} / "
+                f"{_fmt(base['p99'], digits=2)} (Redis)",
+                _fmt(run["ratio_p99"], "x p99", 1),
+                "p99 <= 50 ms" if run["target_p99_ms"] else "—",
+                _met(run["met"]),
+            )
+    if not failed("rest", "3 REST"):
+        for name, row in scenarios["rest"]["endpoints"].items():
+            add(
+                f"3 REST {name.replace('_', ' ')}",
+                f"requests/s (wrk, {scenarios['rest']['connections']} connections)",
+                _fmt(row["requests_per_second"]),
+                _fmt(row["baseline_requests_per_second"]) + " (plain view)",
+                _fmt(row["ratio"], digits=2),
+                ">= 0.5" if row["target"] else "—",
+                _met(row["met"]),
+            )
+    if not failed("bulk", "4 bulk"):
+        bulk = scenarios["bulk"]
+        add(
+            f"4 bulk {bulk['lines']:,} lines",
+            "lines/s, each with its event "
+            f"(all landed: {'yes' if bulk['all_delivered'] else 'NO'})",
+            _fmt(bulk["app"]["lines_per_second"]),
+            _fmt(bulk["baseline"]["lines_per_second"]) + " (COPY)",
+            _fmt(bulk["ratio"], digits=3),
+            ">= 0.25",
+            _met(bulk["met"]),
+        )
+    if not failed("idle", "5 idle"):
+        for run in scenarios["idle"]["runs"]:
+            add(
+                f"5 idle, {run['sockets']:,} sockets",
+                "server RSS per connection",
+                _fmt(run["kb_per_connection"], " KB", 1),
+                _fmt(run["rss_none_kb"] / 1024, " MB RSS with none", 1),
+                _fmt(run["rss_ratio"], "x RSS", 2),
+                "<= 50 KB",
+                _met(run["met"]),
+            )
+    if not failed("queries", "6 queries"):
+        sizes = scenarios["queries"]["page_sizes"]
+        for row in scenarios["queries"]["endpoints"]:
+            counts = " / ".join(str(row["queries"][str(s)]) for s in sizes)
+            add(
+                f"6 queries {row['endpoint']}",
+                f"queries at page {' / '.join(map(str, sizes))}",
+                counts,
+                "—",
+                "—",
+                "equal",
+                _met(row["equal"] and row["full_pages"]),
+            )
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    headers = ["scenario", "measure", "value", "baseline", "ratio", "target", "met?"]
+    keys = ["scenario", "measure", "value", "baseline", "ratio", "target", "met"]
+    cells = [[str(row[k]) for k in keys] for row in rows]
+    widths = [
+        max(len(headers[i]), *(len(c[i]) for c in cells)) if cells else len(headers[i])
+        for i in range(len(headers))
+    ]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    for c in cells:
+        lines.append("  ".join(x.ljust(w) for x, w in zip(c, widths, strict=True)))
+    return "\n".join(lines)
+
+
+def markdown_table(rows: list[dict]) -> str:
+    out = ["| scenario | measure | value | baseline | ratio | target | met? |"]
+    out.append("|---|---|---|---|---|---|---|")
+    for row in rows:
+        out.append(
+            "| "
+            + " | ".join(
+                str(row[k])
+                for k in (
+                    "scenario",
+                    "measure",
+                    "value",
+                    "baseline",
+                    "ratio",
+                    "target",
+                    "met",
+                )
+            )
+            + " |"
+        )
+    return "\n".join(out)
+
+
+def write_json(results: dict, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = directory / f"{stamp}.json"
+    text = json.dumps(results, indent=1, default=str)
+    path.write_text(text)
+    shutil.copyfile(path, directory / "latest.json")
+    return path
+
+
+def draw_chart(results: dict, path: Path) -> None:
+    """Latency distribution and throughput per scenario, one panel each."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scenarios = results["scenarios"]
+    fig, axes = plt.subplots(2, 3, figsize=(17, 9.5))
+    fig.suptitle(
+        f"BRAiN bench ({results['mode']}, {results['finished_at'][:16]}): "
+        f"{results['machine']['nproc']} x {results['machine']['cpu_model']}, "
+        "ratios against baselines in the same run",
+        fontsize=11,
+    )
+    _latency_panel(axes[0][0], scenarios.get("latency"))
+    _fanout_panel(axes[0][1], scenarios.get("fanout"))
+    _rest_panel(axes[0][2], scenarios.get("rest"))
+    _bulk_panel(axes[1][0], scenarios.get("bulk"))
+    _idle_panel(axes[1][1], scenarios.get("idle"))
+    _queries_panel(axes[1][2], scenarios.get("queries"))
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _missing(ax, title: str, result) -> bool:
+    ax.set_title(title, fontsize=10)
+    if not result or "error" in result:
+        ax.text(0.5, 0.5, "not run" if not result else "error", ha="center")
+        ax.set_axis_off()
+        return True
+    return False
+
+
+def _bars(ax, labels, series: dict, ylabel: str) -> None:
+    import numpy as np
+
+    x = np.arange(len(labels))
+    width = 0.8 / max(len(series), 1)
+    for i, (name, values) in enumerate(series.items()):
+        bars = ax.bar(x + i * width - 0.4 + width / 2, values, width, label=name)
+        ax.bar_label(bars, fmt="{:,.0f}", fontsize=7)
+    ax.set_xticks(x, labels, fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+
+
+def _latency_panel(ax, result) -> None:
+    if _missing(ax, "2 end-to-end latency (CDF)", result):
+        return
+    import numpy as np
+
+    for run in result["runs"]:
+        for who, label, style in (
+            ("app", "POST -> socket", "-"),
+            ("baseline", "Redis PUBLISH", ":"),
+        ):
+            samples = np.sort(np.array(run[who]["samples_ms"]))
+            if len(samples) == 0:
+                continue
+            y = np.arange(1, len(samples) + 1) / len(samples)
+            ax.plot(samples, y, style, label=f"{label} @ {run['rate']}/s")
+    ax.axvline(50, color="red", linewidth=0.8, label="target p99 50 ms")
+    ax.axhline(0.99, color="grey", linewidth=0.5)
+    ax.set_xscale("log")
+    ax.set_xlabel("ms")
+    ax.set_ylabel("fraction of events")
+    ax.legend(fontsize=7)
+
+
+def _fanout_panel(ax, result) -> None:
+    if _missing(ax, "1 fan-out: events delivered per second", result):
+        return
+    labels = [f"{r['subscribers']} subs" for r in result["runs"]]
+    _bars(
+        ax,
+        labels,
+        {
+            "app": [r["app"]["events_per_second"] or 0 for r in result["runs"]],
+            "raw ASGI baseline": [
+                r["baseline"]["events_per_second"] or 0 for r in result["runs"]
+            ],
+        },
+        "events/s",
+    )
+
+
+def _rest_panel(ax, result) -> None:
+    if _missing(ax, "3 REST requests per second (wrk)", result):
+        return
+    names = list(result["endpoints"])
+    base = result["endpoints"][names[0]]["baseline_requests_per_second"]
+    _bars(
+        ax,
+        ["plain view", *[n.replace("_", " ") for n in names]],
+        {
+            "requests/s": [
+                base,
+                *[result["endpoints"][n]["requests_per_second"] for n in names],
+            ]
+        },
+        "requests/s",
+    )
+
+
+def _bulk_panel(ax, result) -> None:
+    if _missing(ax, "4 bulk ingestion: lines per second", result):
+        return
+    _bars(
+        ax,
+        [f"{result['lines']:,} lines"],
+        {
+            "POST .../log (rows + events)": [result["app"]["lines_per_second"]],
+            "COPY (rows only)": [result["baseline"]["lines_per_second"]],
+        },
+        "lines/s",
+    )
+
+
+def _idle_panel(ax, result) -> None:
+    if _missing(ax, "5 idle sockets: server RSS per connection", result):
+        return
+    _bars(
+        ax,
+        [f"{r['sockets']:,} sockets" for r in result["runs"]],
+        {"KB per connection": [r["kb_per_connection"] for r in result["runs"]]},
+        "KB",
+    )
+    ax.axhline(50, color="red", linewidth=0.8, label="target 50 KB")
+    ax.legend(fontsize=8)
+
+
+def _queries_panel(ax, result) -> None:
+    if _missing(ax, "6 queries per request by page size", result):
+        return
+    rows = result["endpoints"]
+    labels = [
+        r["endpoint"].replace("/api/", "").replace("{", "").replace("}", "")
+        for r in rows
+    ]
+    _bars(
+        ax,
+        labels,
+        {
+            f"page {size}": [r["queries"][str(size)] for r in rows]
+            for size in result["page_sizes"]
+        },
+        "queries",
+    )
+    ax.tick_params(axis="x", labelrotation=35)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")

@@ -1,0 +1,207 @@
+"""Scenario 2: ``POST /api/missions/{id}/log`` -> the event on a subscriber's socket.
+
+An open-loop sender fires requests on a fixed schedule (R per second, never waiting
+for an answer before the next one), and one subscriber socket watches the mission.
+Latency is from the request's *scheduled* time to its event's arrival, so a sender
+that falls behind shows up as latency rather than hiding it. Nothing may be lost.
+The baseline: a Redis ``PUBLISH`` -> subscriber round trip (redis-py asyncio), on the
+same schedule, same payload size.
+"""
+
+import asyncio
+import json
+import statistics
+import time
+
+import httpx
+import redis.asyncio as aioredis
+import websockets
+from websockets.asyncio.client import connect
+
+from bench import config
+from bench.clients import HarnessError
+from bench.scenarios import Context, create_mission
+
+TARGET_P99_MS = 50.0
+TARGET_RATE = 200
+SETTLE_SECONDS = 10.0
+
+
+def percentiles(samples_ms: list[float]) -> dict:
+    if not samples_ms:
+        return {"p50": None, "p95": None, "p99": None, "max": None, "count": 0}
+    cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")
+    return {
+        "p50": round(cuts[49], 2),
+        "p95": round(cuts[94], 2),
+        "p99": round(cuts[98], 2),
+        "max": round(max(samples_ms), 2),
+        "count": len(samples_ms),
+    }
+
+
+async def _paced(rate: int, count: int, fire) -> list[float]:
+    """Call ``fire(i)`` at ``start + i / rate``; return the scheduled times."""
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.05
+    scheduled = [start + i / rate for i in range(count)]
+    tasks = []
+    for i, at in enumerate(scheduled):
+        delay = at - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(fire(i)))
+    await asyncio.gather(*tasks)
+    # loop.time() is time.monotonic() on both asyncio and uvloop loops.
+    return scheduled
+
+
+async def _app_run(ctx: Context, mission_id: str, rate: int, count: int) -> dict:
+    received: dict[int, float] = {}
+    duplicates = 0
+    failures: list[str] = []
+    url = (
+        f"{ctx.server.ws_url}/ws/events/?types=mission.log_appended"
+        f"&subject=mission_{mission_id}"
+    )
+    headers = {"Authorization": f"Token {ctx.token}"}
+    marker = f"lat{rate}-"
+    async with connect(url, additional_headers=headers, max_size=None) as ws:
+        first = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if first.get("control") != "subscribed":
+            raise HarnessError(f"unexpected first frame {first}")
+
+        async def listen() -> None:
+            nonlocal duplicates
+            try:
+                async for text in ws:
+                    now = time.monotonic()
+                    frame = json.loads(text)
+                    message = frame.get("payload", {}).get("message", "")
+                    if not message.startswith(marker):
+                        continue
+                    i = int(message[len(marker) :])
+                    if i in received:
+                        duplicates += 1
+                    else:
+                        received[i] = now
+                    if len(received) == count:
+                        return
+            except websockets.ConnectionClosed:
+                return
+
+        listener = asyncio.ensure_future(listen())
+        limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+        async with httpx.AsyncClient(
+            base_url=ctx.server.url, headers=headers, limits=limits, timeout=30
+        ) as http:
+
+            async def fire(i: int) -> None:
+                try:
+                    response = await http.post(
+                        f"/api/missions/{mission_id}/log",
+                        json={"message": f"{marker}{i}", "data": {"i": i}},
+                    )
+                    if response.status_code != 201:
+                        failures.append(f"{response.status_code}")
+                except httpx.HTTPError as exc:
+                    failures.append(repr(exc))
+
+            # Warm the connection pool and the hub before the clock starts.
+            await asyncio.gather(
+                *(http.get("/api/missions/health") for _ in range(min(rate // 10, 20)))
+            )
+            scheduled = await _paced(rate, count, fire)
+        try:
+            await asyncio.wait_for(listener, SETTLE_SECONDS)
+        except TimeoutError:
+            pass
+    if failures:
+        raise HarnessError(f"{len(failures)} log appends failed: {failures[:3]}")
+    latencies = [(received[i] - scheduled[i]) * 1000 for i in sorted(received)]
+    return {
+        "requests": count,
+        "delivered": len(received),
+        "lost": count - len(received),
+        "duplicates": duplicates,
+        **percentiles(latencies),
+        "samples_ms": [round(x, 2) for x in latencies],
+    }
+
+
+async def _redis_run(rate: int, count: int, size: int) -> dict:
+    received: dict[int, float] = {}
+    channel = f"{config.CHANNEL_LAYER_PREFIX}:latency:{rate}"
+    padding = "x" * max(size - 40, 0)
+    client = aioredis.Redis.from_url(config.REDIS_URL)
+    publisher = aioredis.Redis.from_url(config.REDIS_URL)
+    pubsub = client.pubsub()
+    await pubsub.subscribe(channel)
+    while (await pubsub.get_message(timeout=1.0)) is None:
+        pass  # the subscribe confirmation
+
+    async def listen() -> None:
+        while len(received) < count:
+            message = await pubsub.get_message(timeout=1.0)
+            if message is None or message["type"] != "message":
+                continue
+            now = time.monotonic()
+            i = json.loads(message["data"])["i"]
+            received.setdefault(i, now)
+
+    listener = asyncio.ensure_future(listen())
+
+    async def fire(i: int) -> None:
+        await publisher.publish(channel, json.dumps({"i": i, "pad": padding}))
+
+    await publisher.ping()
+    scheduled = await _paced(rate, count, fire)
+    try:
+        await asyncio.wait_for(listener, SETTLE_SECONDS)
+    except TimeoutError:
+        pass
+    await pubsub.aclose()
+    await client.aclose()
+    await publisher.aclose()
+    latencies = [(received[i] - scheduled[i]) * 1000 for i in sorted(received)]
+    return {
+        "messages": count,
+        "delivered": len(received),
+        "lost": count - len(received),
+        **percentiles(latencies),
+        "samples_ms": [round(x, 2) for x in latencies],
+    }
+
+
+async def _run(ctx: Context) -> dict:
+    with ctx.api() as api:
+        mission_id = create_mission(api, "latency")
+    runs = []
+    for rate in ctx.plan.latency_rates:
+        count = int(rate * ctx.plan.latency_seconds)
+        app = await _app_run(ctx, mission_id, rate, count)
+        baseline = await _redis_run(rate, count, size=460)
+        runs.append(
+            {
+                "rate": rate,
+                "seconds": ctx.plan.latency_seconds,
+                "app": app,
+                "baseline": baseline,
+                "ratio_p99": round(app["p99"] / baseline["p99"], 2)
+                if app["p99"] and baseline["p99"]
+                else None,
+                "target_p99_ms": TARGET_P99_MS if rate == TARGET_RATE else None,
+                "met": (app["p99"] is not None and app["p99"] <= TARGET_P99_MS)
+                if rate == TARGET_RATE
+                else None,
+            }
+        )
+    return {
+        "runs": runs,
+        "lost": sum(r["app"]["lost"] for r in runs),
+        "duplicates": sum(r["app"]["duplicates"] for r in runs),
+    }
+
+
+def run(ctx: Context) -> dict:
+    return asyncio.run(_run(ctx))

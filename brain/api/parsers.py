@@ -1,0 +1,104 @@
+"""The API reads JSON only, and only JSON that the database can store.
+
+DRF's parser accepts text PostgreSQL refuses (a NUL character, a lone surrogate),
+numbers too large for a float, and nesting deep enough to exhaust the stack; each
+of those would fail later as a server error. Here they are a 400 naming where.
+"""
+
+import codecs
+import json
+import math
+
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.settings import api_settings
+from rest_framework.utils.json import strict_constant
+
+# Far more than any document the API takes; well within Python's recursion limit.
+MAX_JSON_DEPTH = 64
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return value
+
+
+def _printable(text: str) -> str:
+    """``text`` with control and surrogate characters written as escapes."""
+    return "".join(
+        f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or 0xD800 <= ord(ch) <= 0xDFFF else ch
+        for ch in text
+    )
+
+
+def _location(path: tuple) -> str:
+    parts = []
+    for step in path:
+        if isinstance(step, int):
+            parts.append(f"[{step}]")
+        else:
+            parts.append(("." if parts else "") + _printable(step))
+    return "".join(parts) or "the body"
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000), which cannot be stored"
+    for ch in text:
+        if 0xD800 <= ord(ch) <= 0xDFFF:
+            return (
+                f"contains a lone surrogate (\\u{ord(ch):04x}), which is not valid "
+                "Unicode"
+            )
+    return None
+
+
+def unstorable(data) -> tuple[tuple, str] | None:
+    """The first place in ``data`` the database could not store, and why."""
+    stack = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if len(path) > MAX_JSON_DEPTH:
+            return path, f"is nested deeper than {MAX_JSON_DEPTH} levels"
+        if isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                return path, problem
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                problem = _text_problem(key)
+                if problem:
+                    return path, f"has a key that {problem}"
+                stack.append(((*path, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), item) for i, item in enumerate(value))
+    return None
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing what the database cannot store (400)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", "utf-8")
+        try:
+            data = json.load(
+                codecs.getreader(encoding)(stream),
+                parse_constant=strict_constant if api_settings.STRICT_JSON else None,
+                parse_float=_finite_float,
+            )
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
+        except RecursionError:
+            raise ParseError(
+                f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels"
+            ) from None
+        found = unstorable(data)
+        if found:
+            path, problem = found
+            message = f"{_location(path)} {problem}"
+            if path and isinstance(path[0], str):
+                raise ValidationError({_printable(path[0]): [message]})
+            raise ValidationError({"detail": message})
+        return data
