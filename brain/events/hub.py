@@ -97,10 +97,9 @@ class EventHub:
             self._tasks = []
             self.last_seq = await run_db(selectors.log_head)
             if self.layer is not None:
-                self.channel = await self.layer.new_channel(prefix="events-hub.")
-                self._tasks.append(
-                    asyncio.create_task(self._receive_loop(self.channel))
-                )
+                # The channel is made inside the loop, which retries: a hub must
+                # start (and serve sockets from the log) while Redis is down.
+                self._tasks.append(asyncio.create_task(self._receive_loop()))
             self._tasks.append(asyncio.create_task(self._poll_loop()))
             self._started = True
 
@@ -123,16 +122,20 @@ class EventHub:
 
     # Receiving ---------------------------------------------------------
 
-    async def _receive_loop(self, channel: str) -> None:
+    async def _receive_loop(self) -> None:
+        channel = None
         joined_at = None
         backoff = 0.1
         loop = asyncio.get_running_loop()
         me = asyncio.current_task()
         while not me.cancelling():
             try:
+                if channel is None:
+                    channel = await self.layer.new_channel(prefix="events-hub.")
+                    self.channel = channel
                 if joined_at is None or loop.time() - joined_at > GROUP_REFRESH_SECONDS:
-                    # Re-joining keeps the membership alive across a Redis restart
-                    # and past the layer's group expiry.
+                    # Re-joining is idempotent and keeps the membership alive
+                    # whatever the layer forgets (a Redis restart, group expiry).
                     await self.layer.group_add(GROUP, channel)
                     joined_at = loop.time()
                 message = await self.layer.receive(channel)

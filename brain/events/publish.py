@@ -11,12 +11,18 @@ visible, every lower ``seq`` is either visible too or was rolled back, and reade
 can trust the log up to the highest ``seq`` they see. (SQLite allows one writer at a
 time, which gives the same order.) Take row locks before the first ``emit()`` of a
 transaction, so the advisory lock is always the last one taken.
+
+A large batch on PostgreSQL (``COPY_MIN_EVENTS`` or more) is written with ``COPY``
+instead of an INSERT: its seqs are drawn from the sequence first (under the same
+lock, so the order rule holds), and each payload is JSON-encoded once, for the row
+and for the wire.
 """
 
 import asyncio
+import json
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -33,6 +39,22 @@ from brain.events.wire import BATCH_SIZE, GROUP, MESSAGE_TYPE, WireEvent
 logger = logging.getLogger(__name__)
 
 SEQUENCE_LOCK_KEY = 0x6272_6169_6E  # "brain"
+# From this many events in one call, PostgreSQL gets them by COPY.
+COPY_MIN_EVENTS = 64
+_COPY_COLUMNS = (
+    "seq",
+    "event_id",
+    "type",
+    "source",
+    "target",
+    "occurred_at",
+    "payload",
+    "meta",
+    "mission_id",
+    "robot_id",
+    "agent_id",
+)
+_COMPACT = (",", ":")
 
 _UNSET = object()
 
@@ -56,13 +78,7 @@ def _build(type: str, payload: dict[str, Any], target: Any) -> EventLog:
         target=target,
         occurred_at=timezone.now(),
         payload=payload,
-        meta={
-            "schema_version": SCHEMA_VERSION,
-            "producer": spec.source,
-            "source_module": spec.source_module,
-            "actor": current_actor(),
-            "correlation_id": current_correlation_id(),
-        },
+        meta=_meta(spec),
         mission_id=_str_or_none(payload.get("mission_id")),
         robot_id=_str_or_none(payload.get("robot_id")),
         agent_id=_str_or_none(payload.get("agent_id")),
@@ -88,8 +104,11 @@ def emit_many(
     *,
     target: Any = _UNSET,
     using: str = "default",
-) -> list[EventLog]:
+) -> Sequence[EventLog]:
     """Store several events with one INSERT, in order, delivered on commit together."""
+    items = list(items)
+    if len(items) >= COPY_MIN_EVENTS and connections[using].vendor == "postgresql":
+        return _emit_copied(items, target, using)
     rows = [_build(type_, payload, target) for type_, payload in items]
     if not rows:
         return rows
@@ -102,6 +121,140 @@ def emit_many(
         wire = [WireEvent.from_row(row) for row in rows]
         transaction.on_commit(partial(deliver, wire), using=using)
     return rows
+
+
+def _emit_copied(
+    items: list[tuple[str, dict[str, Any]]], target: Any, using: str
+) -> "StoredRows":
+    """``emit_many`` for a large batch on PostgreSQL: one ``COPY``, seqs drawn first.
+
+    The same checks, rows and envelopes as ``_build`` and an INSERT; only the path
+    differs. What every event of a type or a target shares is encoded once.
+    """
+    heads: dict[str, str] = {}
+    metas: dict[str, tuple[dict, str]] = {}
+    targets: dict[Any, str] = {}
+    built = []
+    for type_, payload in items:
+        spec = registry.get(type_)
+        spec.check(payload)
+        meta = _meta(spec)
+        known = metas.get(type_)
+        if known is None or known[0] != meta:
+            # In a request every event of a type has the same meta: encode it once.
+            known = metas[type_] = (meta, json.dumps(meta, separators=_COMPACT))
+        if type_ not in heads:
+            heads[type_] = (
+                f'"type":{json.dumps(spec.name)},"source":{json.dumps(spec.source)},'
+            )
+        event_target = spec.target_for(payload) if target is _UNSET else target
+        if event_target not in targets:
+            targets[event_target] = json.dumps(event_target)
+        built.append(
+            (
+                spec,
+                event_target,
+                uuid.uuid4(),
+                timezone.now(),
+                payload,
+                json.dumps(payload, separators=_COMPACT),
+                meta,
+                known[1],
+            )
+        )
+    connection = connections[using]
+    table = connection.ops.quote_name(EventLog._meta.db_table)
+    columns = ", ".join(_COPY_COLUMNS)
+    values: list[tuple] = []
+    wire: list[WireEvent] = []
+    subjects: dict[tuple, frozenset[str]] = {}
+    with transaction.atomic(using=using, savepoint=False):
+        _lock_sequence(using)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'seq')) "
+                "FROM generate_series(1, %s)",
+                [EventLog._meta.db_table, len(built)],
+            )
+            seqs = sorted(row[0] for row in cursor.fetchall())
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                for seq, built_event in zip(seqs, built, strict=True):
+                    spec, event_target, event_id, at, payload, text = built_event[:6]
+                    meta, meta_json = built_event[6:]
+                    ids = (
+                        _str_or_none(payload.get("mission_id")),
+                        _str_or_none(payload.get("robot_id")),
+                        _str_or_none(payload.get("agent_id")),
+                    )
+                    copy.write_row(
+                        (seq, event_id, spec.name, spec.source, event_target, at)
+                        + (text, meta_json)
+                        + ids
+                    )
+                    row = (seq, event_id, spec.name, spec.source, event_target, at)
+                    values.append(row + (payload, meta) + ids)
+                    key = (event_target, *ids)
+                    if key not in subjects:
+                        subjects[key] = frozenset(
+                            registry.subjects_of(event_target, payload)
+                        )
+                    wire.append(
+                        WireEvent(
+                            seq=seq,
+                            type=spec.name,
+                            subjects=subjects[key],
+                            text=(
+                                f'{{"id":"{event_id}",{heads[spec.name]}'
+                                f'"target":{targets[event_target]},'
+                                f'"timestamp":{at.timestamp()!r},"payload":{text},'
+                                f'"meta":{meta_json[:-1]},"seq":{seq}}}}}'
+                            ),
+                        )
+                    )
+        transaction.on_commit(partial(deliver, wire), using=using)
+    return StoredRows(using, values)
+
+
+class StoredRows(Sequence):
+    """The ``EventLog`` rows of a copied batch, made on first access.
+
+    Callers of ``emit_many`` rarely read them, and 10,000 model instances cost more
+    than the ``COPY`` that stored them.
+    """
+
+    def __init__(self, using: str, values: list[tuple]) -> None:
+        self._using = using
+        self._values = values
+        self._rows: list[EventLog] | None = None
+
+    def _all(self) -> list[EventLog]:
+        if self._rows is None:
+            self._rows = [
+                EventLog.from_db(self._using, None, values) for values in self._values
+            ]
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[EventLog]:
+        return iter(self._all())
+
+
+def _meta(spec: registry.EventType) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "producer": spec.source,
+        "source_module": spec.source_module,
+        "actor": current_actor(),
+        "correlation_id": current_correlation_id(),
+    }
 
 
 def deliver(events: list[WireEvent]) -> None:
