@@ -64,6 +64,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self.writer: asyncio.Task | None = None
         self.hub = None
         self.subscribe_times: deque[float] = deque()
+        self.queue_limit = settings.EVENTS_SOCKET_QUEUE_LIMIT
+        self.closing = False
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHORIZED)
@@ -162,31 +164,41 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
     def revoke(self) -> None:
         """The token or session is gone: stop sending events and close."""
         self.hub.remove(self)
-        self.outbox.clear()
-        self.outbox.append(
-            _control("error", detail="credentials revoked", close=CLOSE_UNAUTHORIZED)
+        self._close_with(
+            _control("error", detail="credentials revoked", close=CLOSE_UNAUTHORIZED),
+            CLOSE_UNAUTHORIZED,
         )
-        self.outbox.append(CLOSE_UNAUTHORIZED)
+
+    def _close_with(self, notice: str, code: int) -> None:
+        """Drop what is queued, send ``notice``, close; queue nothing after it."""
+        self.outbox.clear()
+        self.outbox.append(notice)
+        self.outbox.append(code)
+        self.closing = True
         self.wakeup.set()
 
     # Writing ---------------------------------------------------------
 
     def _enqueue(self, text: str) -> None:
-        if len(self.outbox) >= settings.EVENTS_SOCKET_QUEUE_LIMIT:
-            self.outbox.clear()
-            self.outbox.append(
+        if self.closing:
+            return
+        if len(self.outbox) >= self.queue_limit:
+            self._close_with(
                 _control(
                     "error",
                     detail="too slow: reconnect with since=<your last seq>",
                     close=CLOSE_TOO_SLOW,
-                )
+                ),
+                CLOSE_TOO_SLOW,
             )
-            self.outbox.append(CLOSE_TOO_SLOW)  # close after the notice
-        else:
-            self.outbox.append(text)
+            return
+        self.outbox.append(text)
         self.wakeup.set()
 
     async def _write_loop(self) -> None:
+        # Frames go straight to the server's ``send``: the consumer's ``send`` only
+        # wraps the text in this same message, two calls deep, once per frame.
+        send = self.base_send
         try:
             while True:
                 await self.wakeup.wait()
@@ -196,7 +208,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
                     if isinstance(text, int):  # a close code after a notice
                         await self.close(code=text)
                         return
-                    await self.send(text_data=text)
+                    await send({"type": "websocket.send", "text": text})
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the client went away
