@@ -73,7 +73,7 @@ async def writer(server, token: str, mission_id: str, rate: float, seconds: floa
     async with httpx.AsyncClient(
         base_url=server.url, headers={"Authorization": f"Token {token}"}, timeout=10
     ) as http:
-        while (elapsed := time.monotonic() - start) < seconds:
+        while time.monotonic() - start < seconds:
             response = await http.post(
                 f"/api/missions/{mission_id}/log",
                 json={"message": f"soak line {sent}"},
@@ -82,7 +82,8 @@ async def writer(server, token: str, mission_id: str, rate: float, seconds: floa
                 sent += 1
             else:
                 failed += 1
-            await asyncio.sleep(max(0.0, start + (sent + failed) * interval - elapsed))
+            next_at = (sent + failed) * interval
+            await asyncio.sleep(max(0.0, next_at - (time.monotonic() - start)))
     return sent, failed
 
 
@@ -121,6 +122,7 @@ async def soak(args) -> dict:
         for client in clients:
             client.start()
         await asyncio.gather(*(c.connected(timeout=60) for c in clients))
+        print(f"{len(clients)} sockets connected; writing", file=sys.stderr)
         rss: list[list[int]] = []
 
         async def sample():
@@ -135,6 +137,11 @@ async def soak(args) -> dict:
             *(writer(s, token, mission["id"], half, args.seconds) for s in servers)
         )
         expected = log_seqs(start_seq)
+        print(
+            f"wrote {sum(r[0] for r in results)} lines ({sum(r[1] for r in results)} "
+            f"failed); waiting for {len(clients)} sockets to drain",
+            file=sys.stderr,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and any(
             len(c.events) < len(expected) for c in clients
