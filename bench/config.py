@@ -1,6 +1,7 @@
 """What the suite runs against and how big each scenario is, in full and quick mode."""
 
 import os
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +19,39 @@ CHANNEL_LAYER_PREFIX = "brain-bench"
 SECRET_KEY = "bench-only-secret-key-not-for-production-0123456789"
 BENCH_USER = "bench"
 
-# The production command line (bin/run): uvicorn's defaults, i.e. httptools, the
-# websockets implementation, uvloop and per-message deflate offered. The access log is
-# off so the bench measures the app, not the terminal.
-UVICORN_ARGS: tuple[str, ...] = ("--lifespan", "off", "--no-access-log")
+
+def production_uvicorn_args(run_script: Path = ROOT / "bin" / "run") -> tuple[str, ...]:
+    """The uvicorn flags ``bin/run`` starts production with, minus host and port.
+
+    The bench serves the app exactly as production does, so a flag added there (e.g.
+    ``--ws-per-message-deflate false``) is measured here too. The access log is
+    turned off: the bench measures the app, not the terminal.
+    """
+    args: list[str] = []
+    try:
+        lines = run_script.read_text().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        if "uvicorn" in line and "brain.asgi:application" in line:
+            words = shlex.split(line, comments=True)
+            args = words[words.index("brain.asgi:application") + 1 :]
+            break
+    kept: list[str] = []
+    skip = False
+    for word in args:
+        if skip:
+            skip = False
+        elif word in ("--host", "--port"):
+            skip = True
+        elif not word.startswith(("--host=", "--port=")):
+            kept.append(word)
+    if "--lifespan" not in kept:
+        kept += ["--lifespan", "off"]
+    return (*kept, "--no-access-log")
+
+
+UVICORN_ARGS: tuple[str, ...] = production_uvicorn_args()
 
 
 def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -62,12 +92,14 @@ class Plan:
     # 1. fan-out: subscribers -> events sent to each
     fanout: dict[int, int] = field(default_factory=dict)
     fanout_client_procs: int = 2
+    fanout_repeats: int = 3
     # 2. end-to-end latency: requests/s -> seconds of sending
     latency_rates: tuple[int, ...] = (50, 200)
     latency_seconds: float = 10.0
     # 3. REST: seconds per wrk run, connections
-    wrk_seconds: int = 10
+    wrk_seconds: int = 5
     wrk_warmup_seconds: int = 2
+    rest_rounds: int = 3
     wrk_connections: int = 8
     list_seed_missions: int = 500
     # 4. bulk ingestion
@@ -84,10 +116,12 @@ def plan_for(quick: bool) -> Plan:
     if quick:
         return Plan(
             quick=True,
-            fanout={100: 300},
-            latency_seconds=3.0,
+            fanout={100: 500},
+            fanout_repeats=1,
+            latency_seconds=2.0,
             wrk_seconds=2,
             wrk_warmup_seconds=1,
+            rest_rounds=1,
             list_seed_missions=200,
             bulk_repeats=1,
             idle_counts=(1000,),

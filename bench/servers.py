@@ -71,9 +71,9 @@ def _admin_dsn(url: str) -> tuple[str, str]:
     return admin, name
 
 
-def recreate_database(url: str = config.DATABASE_URL) -> None:
+def recreate_database(url: str | None = None) -> None:
     """A fresh database per run: every run starts from the same empty log."""
-    admin, name = _admin_dsn(url)
+    admin, name = _admin_dsn(url or config.DATABASE_URL)
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
         raise HarnessError(f"unexpected bench database name {name!r}")
     with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
@@ -81,8 +81,8 @@ def recreate_database(url: str = config.DATABASE_URL) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def flush_redis(url: str = config.REDIS_URL) -> None:
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+def flush_redis(url: str | None = None) -> None:
+    client = redis.Redis.from_url(url or config.REDIS_URL, socket_connect_timeout=2)
     client.flushdb()
     client.close()
 

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from brain.api.routes import route
-from brain.api.views import HealthView
+from brain.api.views import ApiDocsView, HealthView
 from brain.events.views import EventHistoryView
 
 handler400 = "brain.api.exceptions.bad_request"
@@ -15,7 +15,7 @@ api_patterns = [
     *route("health", HealthView.as_view(), name="health"),
     *route("events", EventHistoryView.as_view(), name="events"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("docs/", ApiDocsView.as_view(url_name="schema"), name="docs"),
     path("", include("missions.urls")),
     path("", include("credits.urls")),
     path("", include("hardware.urls")),

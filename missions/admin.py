@@ -34,6 +34,15 @@ class MissionAdminForm(forms.ModelForm):
         model = Mission
         fields = ["name", "description", "data", "priority", "status"]
 
+    def clean_data(self):
+        """A JSON object, as over REST; left empty, ``{}``."""
+        data = self.cleaned_data.get("data")
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise forms.ValidationError("Enter a JSON object, e.g. {}.")
+        return data
+
     def clean_status(self):
         status = self.cleaned_data["status"]
         if self.instance._state.adding:

@@ -104,18 +104,36 @@ class Mission(models.Model):
 
     def save(self, *args, **kwargs):
         """Refuse a status change the transition table does not allow, on any path."""
-        loaded = getattr(self, "_loaded_status", None)
-        if loaded is not None and loaded != self.status:
-            if self.status not in TRANSITIONS[loaded]:
-                raise TransitionRefused(current=loaded, requested=self.status)
+        update_fields = kwargs.get("update_fields")
+        saves_status = update_fields is None or "status" in update_fields
+        if saves_status and not self._state.adding:
+            loaded = getattr(self, "_loaded_status", None)
+            if loaded is None and "status" in self.__dict__:
+                # Loaded with the status deferred, then assigned: check the stored one.
+                loaded = (
+                    type(self)
+                    ._base_manager.filter(pk=self.pk)
+                    .values_list("status", flat=True)
+                    .first()
+                )
+            if loaded is not None and loaded != self.status:
+                if self.status not in TRANSITIONS[loaded]:
+                    raise TransitionRefused(current=loaded, requested=self.status)
         super().save(*args, **kwargs)
-        self._loaded_status = self.status
+        if saves_status:
+            self._loaded_status = self.status
 
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
         instance._loaded_status = instance.__dict__.get("status")
         return instance
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        """Reload, and check later status changes from the status read now."""
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if fields is None or "status" in fields:
+            self._loaded_status = self.__dict__.get("status")
 
     @property
     def allowed_transitions(self) -> list[str]:

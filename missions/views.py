@@ -26,6 +26,8 @@ from missions.serializers import (
     MissionSerializer,
     MissionStatsSerializer,
     MissionStatusSerializer,
+    log_entries_data,
+    log_entries_input,
     max_log_batch,
 )
 
@@ -146,7 +148,7 @@ class MissionLogView(APIView):
                 "count": paginator.page.paginator.count,
                 "next": paginator.get_next_link(),
                 "previous": paginator.get_previous_link(),
-                "log": LogEntrySerializer(page, many=True).data,
+                "log": log_entries_data(page),
             }
         )
 
@@ -180,18 +182,27 @@ class MissionLogView(APIView):
             raise ValidationError(
                 {"non_field_errors": [f"at most {max_log_batch()} entries per request"]}
             )
-        serializer = LogEntryInputSerializer(data=batch, many=True)
-        if not serializer.is_valid():
-            errors = {str(i): e for i, e in enumerate(serializer.errors) if e}
-            raise ValidationError({"entries": errors})
+        validated = log_entries_input(batch)
+        if validated is None:
+            serializer = LogEntryInputSerializer(data=batch, many=True)
+            if not serializer.is_valid():
+                # DRF gives a list with one entry per item, or (3.18) only the
+                # failing items by index.
+                errors = serializer.errors
+                items = (
+                    errors.items() if isinstance(errors, dict) else enumerate(errors)
+                )
+                errors = {str(i): e for i, e in items if e}
+                raise ValidationError({"entries": errors})
+            validated = serializer.validated_data
         entries = services.mission_log_append(
             mission_id=mission_id,
-            lines=[services.LogLine(**item) for item in serializer.validated_data],
+            lines=[services.LogLine(**item) for item in validated],
         )
         return Response(
             {
                 "mission_id": str(selectors.parse_mission_id(mission_id)),
-                "log": LogEntrySerializer(entries, many=True).data,
+                "log": log_entries_data(entries),
             },
             status=status.HTTP_201_CREATED,
         )

@@ -3,17 +3,19 @@
 ``wrk`` (one thread, a few keep-alive connections) drives, on the same server: log
 append (one line per POST), mission create, and mission list (a page of 50 out of
 a few hundred). The baseline is ``/bench/plain``: a ``JsonResponse`` behind the same
-middleware, without DRF or the database; it is measured before and after the three,
-and their mean is used, which evens out drift on a shared machine.
+middleware, without DRF or the database. The runs alternate with the baseline's, in
+rounds; each is divided by the mean of the baseline runs either side of it, and the
+median over the rounds is the ratio, which evens out drift on a shared machine.
 """
 
 import os
 import re
+import statistics
 import subprocess
 
 from bench.clients import HarnessError
 from bench.config import WRK_DIR
-from bench.scenarios import Context, create_mission, ratio
+from bench.scenarios import Context, create_mission
 from bench.servers import ensure_wrk
 
 TARGET = 0.5
@@ -22,6 +24,13 @@ RESULT = re.compile(r"BENCH_RESULT requests=(\d+) errors_status=(\d+)")
 LATENCY = re.compile(r"Latency\s+([\d.]+)(us|ms|s)")
 SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+)")
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+SCRIPTS = {
+    "plain": ("plain.lua", "/bench/plain"),
+    "mission_list": ("mission_list.lua", "/api/missions?page_size=50"),
+    "log_append": ("log_append.lua", "/api/missions/{mission}/log"),
+    "mission_create": ("mission_create.lua", "/api/missions"),
+}
+ENDPOINTS = ("mission_list", "log_append", "mission_create")
 
 
 def wrk(ctx: Context, script: str, path: str, seconds: int, mission_id: str) -> dict:
@@ -75,34 +84,56 @@ def run(ctx: Context) -> dict:
         for i in range(plan.list_seed_missions):
             api.post("/api/missions", json={"name": f"seed {i}"}).raise_for_status()
 
-    def measure(script: str, path: str) -> dict:
-        if plan.wrk_warmup_seconds:
-            wrk(ctx, script, path, plan.wrk_warmup_seconds, mission_id)
-        return wrk(ctx, script, path, plan.wrk_seconds, mission_id)
+    def measure(name: str) -> dict:
+        script, path = SCRIPTS[name]
+        return wrk(
+            ctx, script, path.format(mission=mission_id), plan.wrk_seconds, mission_id
+        )
 
-    plain_before = measure("plain.lua", "/bench/plain")
-    endpoints = {
-        "mission_list": measure("mission_list.lua", "/api/missions?page_size=50"),
-        "log_append": measure("log_append.lua", f"/api/missions/{mission_id}/log"),
-        "mission_create": measure("mission_create.lua", "/api/missions"),
-    }
-    plain_after = measure("plain.lua", "/bench/plain")
-    baseline = (
-        plain_before["requests_per_second"] + plain_after["requests_per_second"]
-    ) / 2
+    if plan.wrk_warmup_seconds:
+        for script, path in SCRIPTS.values():
+            wrk(
+                ctx,
+                script,
+                path.format(mission=mission_id),
+                plan.wrk_warmup_seconds,
+                mission_id,
+            )
+    # Rounds of (plain, list, append, create), closed by a last plain: each figure is
+    # compared with the plain runs either side of it, then the rounds' median taken.
+    plain = [measure("plain")]
+    runs: dict[str, list[dict]] = {name: [] for name in ENDPOINTS}
+    for _ in range(plan.rest_rounds):
+        for name in ENDPOINTS:
+            runs[name].append(measure(name))
+        plain.append(measure("plain"))
+    plain_rps = [p["requests_per_second"] for p in plain]
     rows = {}
-    for name, result in endpoints.items():
-        value = ratio(result["requests_per_second"], baseline)
+    for name in ENDPOINTS:
+        ratios = [
+            r["requests_per_second"] / ((plain_rps[i] + plain_rps[i + 1]) / 2)
+            for i, r in enumerate(runs[name])
+        ]
+        value = statistics.median(ratios)
         rows[name] = {
-            **result,
-            "baseline_requests_per_second": round(baseline, 1),
-            "ratio": round(value, 3) if value else None,
+            "requests_per_second": round(
+                statistics.median(r["requests_per_second"] for r in runs[name]), 1
+            ),
+            "baseline_requests_per_second": round(statistics.median(plain_rps), 1),
+            "ratio": round(value, 3),
+            "round_ratios": [round(x, 3) for x in ratios],
+            "mean_latency_ms": statistics.median(
+                r["mean_latency_ms"] or 0 for r in runs[name]
+            ),
+            "non_2xx": sum(r["non_2xx"] for r in runs[name]),
+            "socket_errors": sum(r["socket_errors"] for r in runs[name]),
             "target": TARGET if name == "log_append" else None,
-            "met": bool(value and value >= TARGET) if name == "log_append" else None,
+            "met": value >= TARGET if name == "log_append" else None,
         }
     return {
         "connections": plan.wrk_connections,
         "seconds": plan.wrk_seconds,
-        "baseline": {"before": plain_before, "after": plain_after},
+        "rounds": plan.rest_rounds,
+        "baseline": {"plain_runs": plain},
         "endpoints": rows,
     }

@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.http import JsonResponse
 
@@ -39,3 +41,64 @@ class RefuseNulInUrlMiddleware:
                 {"detail": "the URL contains a NUL character (%00)"}, status=400
             )
         return self.get_response(request)
+
+
+class ASGIBodySizeLimit:
+    """The same limit for the ASGI server, before Django reads a byte of the body.
+
+    Django's ASGI handler reads the whole body before any middleware runs, and a
+    chunked body has no Content-Length for ``BodySizeLimitMiddleware`` to check:
+    such a body would be read to its end, however large. Here a declared length
+    over the limit is answered 413 at once, and a body that grows past the limit
+    is cut off there and answered 413.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = settings.MAX_REQUEST_BODY_BYTES
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            return await self._refuse(send, f"{int(declared)} bytes, limit {limit}")
+        received = 0
+        cut_off = False
+        started = False
+
+        async def limited_receive():
+            nonlocal received, cut_off
+            message = await receive()
+            if message["type"] == "http.request" and not cut_off:
+                received += len(message.get("body", b""))
+                if received > limit:
+                    cut_off = True
+                    # Django stops reading and answers nothing; 413 follows below.
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def watched_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, limited_receive, watched_send)
+        if cut_off and not started:
+            await self._refuse(send, f"more than {limit} bytes, limit {limit}")
+
+    @staticmethod
+    async def _refuse(send, size: str) -> None:
+        body = json.dumps({"detail": f"request body too large: {size}"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -1,8 +1,9 @@
 """The API reads JSON only, and only JSON that the database can store.
 
 DRF's parser accepts text PostgreSQL refuses (a NUL character, a lone surrogate),
-numbers too large for a float, and nesting deep enough to exhaust the stack; each
-of those would fail later as a server error. Here they are a 400 naming where.
+numbers too large for a float (``1e400`` reads as infinity) and nesting deep enough
+to exhaust the stack; each would fail later as a server error. Here each is a 400
+naming where it is.
 """
 
 import codecs
@@ -16,13 +17,6 @@ from rest_framework.utils.json import strict_constant
 
 # Far more than any document the API takes; well within Python's recursion limit.
 MAX_JSON_DEPTH = 64
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number out of range: {text[:40]}")
-    return value
 
 
 def _printable(text: str) -> str:
@@ -66,6 +60,8 @@ def unstorable(data) -> tuple[tuple, str] | None:
             problem = _text_problem(value)
             if problem:
                 return path, problem
+        elif isinstance(value, float) and not math.isfinite(value):
+            return path, "is a number out of range"
         elif isinstance(value, dict):
             for key, item in value.items():
                 problem = _text_problem(key)
@@ -86,7 +82,6 @@ class JSONParser(parsers.JSONParser):
             data = json.load(
                 codecs.getreader(encoding)(stream),
                 parse_constant=strict_constant if api_settings.STRICT_JSON else None,
-                parse_float=_finite_float,
             )
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None

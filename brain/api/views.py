@@ -1,5 +1,6 @@
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -49,3 +50,10 @@ class HealthView(APIView):
             },
             status=200 if healthy else 503,
         )
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI. GET and HEAD only: DRF's OPTIONS answer has no HTML template,
+    so it would fail as a server error."""
+
+    http_method_names = ["get", "head"]

@@ -1,0 +1,53 @@
+"""The benchmark suite runs end to end in quick mode, so it cannot rot.
+
+This starts real servers (uvicorn on the bench's own PostgreSQL database and Redis
+db 9) through ``python -m bench --quick``; it checks that the harness works and that
+no event was lost or duplicated. It never checks speed: the figures are noisy on a
+shared machine and CI does not pass or fail on them.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = {"fanout", "latency", "rest", "bulk", "idle", "queries"}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.timeout(240)
+def test_quick_bench_runs_every_scenario_and_loses_no_event(tmp_path):
+    results = tmp_path / "results"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--results-dir", str(results)],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=220,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    latest = json.loads((results / "latest.json").read_text())
+    assert (results / "latest.png").stat().st_size > 0
+    assert set(latest["scenarios"]) == SCENARIOS
+    for name, result in latest["scenarios"].items():
+        assert "error" not in result, (name, result)
+    assert latest["ok"] is True
+    assert latest["errors"] == []
+    assert latest["lost_events"] == 0
+    assert latest["duplicate_events"] == 0
+    for run in latest["scenarios"]["fanout"]["runs"]:
+        assert run["all_delivered"], run
+        assert run["app"]["received"] == run["app"]["expected"] > 0
+    for run in latest["scenarios"]["latency"]["runs"]:
+        assert run["app"]["delivered"] == run["app"]["requests"] > 0
+    bulk = latest["scenarios"]["bulk"]
+    assert bulk["all_delivered"]
+    assert all(r["events"] == bulk["lines"] for r in bulk["app"]["runs"])
+    assert all(run["sockets"] > 0 for run in latest["scenarios"]["idle"]["runs"])
+    assert len(latest["scenarios"]["queries"]["endpoints"]) == 8

@@ -1,0 +1,247 @@
+"""Races on PostgreSQL: one winner per transition, never the same mission twice."""
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import httpx
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection, connections
+from django.utils import timezone
+
+from brain.events.models import EventLog
+from missions import services
+from missions.models import Mission, MissionLog, TransitionRefused
+from tests.conftest import token_for
+from tests.missions.factories import make_mission, mission_in
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+PARALLEL = 20
+
+
+def require_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.fail("concurrency is only proven on PostgreSQL (SQLite has no locks)")
+
+
+def run_together(count: int, work) -> list:
+    """``work(n)`` in ``count`` threads released at once, each on its own connection."""
+    barrier = threading.Barrier(count)
+
+    def run(n: int):
+        try:
+            barrier.wait(timeout=30)
+            return work(n)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def status_changes_of(mission_id) -> list[dict]:
+    return list(
+        EventLog.objects.filter(
+            type="mission.status_changed", mission_id=str(mission_id)
+        ).values_list("payload", flat=True)
+    )
+
+
+def make_queue(count: int) -> list:
+    """``count`` PENDING missions; returns their ids in queue order (priority
+    highest first, then oldest first), created in another order."""
+    base = timezone.now() - timedelta(hours=1)
+    priorities = [10, 20, 30, 40]
+    specs = [(priorities[n % 4], (n * 7) % count) for n in range(count)]
+    made = []
+    for priority, minutes in specs:
+        mission = make_mission(name=f"p{priority}-t{minutes}", priority=priority)
+        created = base + timedelta(minutes=minutes)
+        Mission.objects.filter(pk=mission.pk).update(created_at=created)
+        made.append((-priority, created, mission.pk))
+    return [pk for *_, pk in sorted(made)]
+
+
+# Transitions --------------------------------------------------------------------------
+
+
+def test_threads_racing_the_same_transition_have_one_winner():
+    require_postgresql()
+    mission = make_mission()
+
+    def start(n: int):
+        try:
+            services.mission_set_status(mission_id=mission.pk, status="RUNNING")
+            return "won"
+        except TransitionRefused as exc:
+            assert exc.extra["current_status"] == "RUNNING"
+            return "refused"
+
+    results = run_together(PARALLEL, start)
+    assert results.count("won") == 1
+    assert results.count("refused") == PARALLEL - 1
+    assert Mission.objects.get(pk=mission.pk).status == "RUNNING"
+    assert status_changes_of(mission.pk) == [
+        {
+            "mission_id": str(mission.pk),
+            "old_status": "PENDING",
+            "new_status": "RUNNING",
+            "changed_at": Mission.objects.get(pk=mission.pk).updated_at.timestamp(),
+        }
+    ]
+    changes = MissionLog.objects.filter(
+        mission=mission, message="Mission status changed"
+    )
+    assert changes.count() == 1
+
+
+def test_threads_racing_different_final_statuses_have_one_winner():
+    require_postgresql()
+    mission = mission_in("RUNNING")
+    targets = ["COMPLETED", "FAILED", "CANCELLED"]
+
+    def finish(n: int):
+        target = targets[n % 3]
+        try:
+            services.mission_set_status(mission_id=mission.pk, status=target)
+            return target
+        except TransitionRefused:
+            return None
+
+    results = run_together(PARALLEL - 2, finish)
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1
+    assert Mission.objects.get(pk=mission.pk).status == winners[0]
+    changes = status_changes_of(mission.pk)
+    assert [(c["old_status"], c["new_status"]) for c in changes] == [
+        ("PENDING", "RUNNING"),
+        ("RUNNING", winners[0]),
+    ]
+
+
+async def test_concurrent_http_requests_racing_a_transition_have_one_winner(
+    live, make_user
+):
+    require_postgresql()
+    user = await sync_to_async(make_user)("operator")
+    token = await sync_to_async(token_for)(user)
+    mission = await sync_to_async(make_mission)()
+    async with httpx.AsyncClient(
+        base_url=live.url,
+        headers={"Authorization": f"Token {token}"},
+        timeout=60,
+        limits=httpx.Limits(max_connections=PARALLEL),
+    ) as http:
+        responses = await asyncio.gather(
+            *(
+                http.post(
+                    f"/api/missions/{mission.pk}/status", json={"status": "RUNNING"}
+                )
+                for _ in range(PARALLEL)
+            )
+        )
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(200) == 1, [r.text for r in responses]
+    assert statuses.count(409) == PARALLEL - 1
+    (won,) = [r.json() for r in responses if r.status_code == 200]
+    assert won["status"] == "RUNNING"
+    for refused in (r.json() for r in responses if r.status_code == 409):
+        assert refused["current_status"] == "RUNNING"
+        assert refused["allowed_transitions"] == ["COMPLETED", "FAILED", "CANCELLED"]
+    changes = await sync_to_async(status_changes_of)(mission.pk)
+    assert [(c["old_status"], c["new_status"]) for c in changes] == [
+        ("PENDING", "RUNNING")
+    ]
+
+
+# Claims -------------------------------------------------------------------------------
+
+
+def test_threads_claiming_more_than_there_is_never_share_a_mission():
+    require_postgresql()
+    missions = 12
+    queue = make_queue(missions)
+
+    def claim(n: int):
+        mission = services.mission_claim(agent_id=f"agent-{n}")
+        return (f"agent-{n}", mission.pk if mission else None)
+
+    results = run_together(PARALLEL, claim)
+    won = {agent: pk for agent, pk in results if pk is not None}
+    assert len(won) == missions
+    assert len(set(won.values())) == missions
+    assert set(won.values()) == set(queue)
+    assert sum(pk is None for _, pk in results) == PARALLEL - missions
+    for agent, pk in won.items():
+        stored = Mission.objects.get(pk=pk)
+        assert (stored.status, stored.assigned_agent) == ("RUNNING", agent)
+        assert len(status_changes_of(pk)) == 1
+    assert not Mission.objects.filter(status="PENDING").exists()
+
+
+def test_threads_claiming_fewer_than_there_is_take_the_head_of_the_queue():
+    require_postgresql()
+    queue = make_queue(40)
+
+    def claim(n: int):
+        return services.mission_claim(agent_id=f"agent-{n}").pk
+
+    claimed = run_together(PARALLEL, claim)
+    assert len(set(claimed)) == PARALLEL
+    assert set(claimed) == set(queue[:PARALLEL])
+    pending = set(Mission.objects.filter(status="PENDING").values_list("pk", flat=True))
+    assert pending == set(queue[PARALLEL:])
+
+
+async def test_concurrent_http_claims_have_distinct_winners_then_204(live, make_user):
+    require_postgresql()
+    user = await sync_to_async(make_user)("operator")
+    token = await sync_to_async(token_for)(user)
+    queue = await sync_to_async(make_queue)(PARALLEL + 6)
+
+    async with httpx.AsyncClient(
+        base_url=live.url,
+        headers={"Authorization": f"Token {token}"},
+        timeout=60,
+        limits=httpx.Limits(max_connections=PARALLEL),
+    ) as http:
+
+        async def burst(offset: int):
+            return await asyncio.gather(
+                *(
+                    http.post(
+                        "/api/missions/claim", json={"agent_id": f"agent-{offset + n}"}
+                    )
+                    for n in range(PARALLEL)
+                )
+            )
+
+        first = await burst(0)
+        second = await burst(PARALLEL)
+
+    assert [r.status_code for r in first] == [200] * PARALLEL, [r.text for r in first]
+    first_ids = [r.json()["id"] for r in first]
+    assert len(set(first_ids)) == PARALLEL
+    assert set(first_ids) == {str(pk) for pk in queue[:PARALLEL]}
+    for response, n in zip(first, range(PARALLEL), strict=True):
+        assert response.json()["assigned_agent"] == f"agent-{n}"
+
+    statuses = sorted(r.status_code for r in second)
+    assert statuses == [200] * 6 + [204] * (PARALLEL - 6)
+    second_ids = {r.json()["id"] for r in second if r.status_code == 200}
+    assert second_ids == {str(pk) for pk in queue[PARALLEL:]}
+
+    @sync_to_async
+    def stored_claims():
+        return {
+            str(m.pk): m.assigned_agent
+            for m in Mission.objects.filter(status="RUNNING")
+        }, EventLog.objects.filter(type="mission.status_changed").count()
+
+    claims, changes = await stored_claims()
+    assert len(claims) == PARALLEL + 6
+    assert len(set(claims.values())) == PARALLEL + 6
+    assert changes == PARALLEL + 6
