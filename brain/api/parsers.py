@@ -9,6 +9,7 @@ naming where it is.
 import codecs
 import json
 import math
+import re
 
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError, ValidationError
@@ -37,16 +38,19 @@ def _location(path: tuple) -> str:
     return "".join(parts) or "the body"
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _text_problem(text: str) -> str | None:
-    if "\x00" in text:
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
         return "contains a NUL character (\\u0000), which cannot be stored"
-    for ch in text:
-        if 0xD800 <= ord(ch) <= 0xDFFF:
-            return (
-                f"contains a lone surrogate (\\u{ord(ch):04x}), which is not valid "
-                "Unicode"
-            )
-    return None
+    return (
+        f"contains a lone surrogate (\\u{ord(found.group()):04x}), which is not "
+        "valid Unicode"
+    )
 
 
 def unstorable(data) -> tuple[tuple, str] | None:
