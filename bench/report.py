@@ -106,7 +106,8 @@ def table_rows(scenarios: dict) -> list[dict]:
             add(
                 f"2 end-to-end, {run['rate']}/s",
                 f"p50/p95/p99 ms POST -> socket ({app['delivered']:,}/"
-                f"{app['requests']:,} delivered)",
+                f"{app['requests']:,} delivered; answered "
+                f"{_fmt(app.get('answered_per_second'))}/s)",
                 f"{_fmt(app['p50'], digits=1)} / {_fmt(app['p95'], digits=1)} / "
                 f"{_fmt(app['p99'], digits=1)}",
                 f"{_fmt(base['p50'], digits=2)} / {_fmt(base['p95'], digits=2)} / "
@@ -366,3 +367,11 @@ def _queries_panel(ax, result) -> None:
     ax.tick_params(axis="x", labelrotation=35)
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
+
+
+if __name__ == "__main__":
+    import sys
+
+    source = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json")
+    data = json.loads(source.read_text())
+    print(markdown_table(data["table"]))

@@ -17,6 +17,7 @@ from bench.scenarios import Context, bulk, fanout, idle, latency, queries, rest
 from bench.servers import (
     Server,
     ensure_wrk,
+    exclusive_run,
     flush_redis,
     prepare_database,
     raise_open_files_limit,
@@ -62,6 +63,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    with exclusive_run():
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     selected = [s for s in args.only.split(",") if s] or list(SCENARIOS)
     unknown = set(selected) - set(SCENARIOS)
     if unknown:
@@ -103,12 +109,14 @@ def main(argv: list[str] | None = None) -> int:
             if name not in selected:
                 continue
             say(f"scenario {name} ...")
+            began = time.monotonic()
             try:
                 results[name] = SCENARIOS[name].run(ctx)
             except Exception as exc:
                 errors.append(f"{name}: {exc!r}")
                 results[name] = {"error": repr(exc)[:2000]}
                 traceback.print_exc()
+            results[name]["seconds"] = round(time.monotonic() - began, 1)
     except Exception as exc:
         errors.append(f"setup: {exc!r}")
         traceback.print_exc()

@@ -1,5 +1,6 @@
 """The bench's own database, Redis, superuser token and uvicorn server processes."""
 
+import fcntl
 import os
 import re
 import resource
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -59,6 +61,36 @@ def ensure_wrk() -> str:
             f"package wrk) and rerun.\n{done.stdout[-500:]}{done.stderr[-500:]}"
         )
     return path
+
+
+@contextmanager
+def exclusive_run(wait_seconds: float = 900.0):
+    """One bench run at a time per database: a second one waits for the first.
+
+    Both would drop and recreate the same database and flush the same Redis db.
+    """
+    _, name = _admin_dsn(config.DATABASE_URL)
+    path = Path(tempfile.gettempdir()) / f"brain-bench-{name}.lock"
+    with open(path, "w") as handle:
+        deadline = time.monotonic() + wait_seconds
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise HarnessError(
+                        f"another bench run holds {path} for over {wait_seconds:.0f} s"
+                    ) from None
+                if not told:
+                    print(f"bench: waiting for another run to finish ({path})")
+                    told = True
+                time.sleep(1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # Database and Redis -------------------------------------------------------------------

@@ -58,6 +58,7 @@ async def _paced(rate: int, count: int, fire) -> list[float]:
 
 async def _app_run(ctx: Context, mission_id: str, rate: int, count: int) -> dict:
     received: dict[int, float] = {}
+    answered: list[float] = []
     duplicates = 0
     failures: list[str] = []
     url = (
@@ -102,6 +103,7 @@ async def _app_run(ctx: Context, mission_id: str, rate: int, count: int) -> dict
                         f"/api/missions/{mission_id}/log",
                         json={"message": f"{marker}{i}", "data": {"i": i}},
                     )
+                    answered.append(time.monotonic())
                     if response.status_code != 201:
                         failures.append(f"{response.status_code}")
                 except httpx.HTTPError as exc:
@@ -119,8 +121,11 @@ async def _app_run(ctx: Context, mission_id: str, rate: int, count: int) -> dict
     if failures:
         raise HarnessError(f"{len(failures)} log appends failed: {failures[:3]}")
     latencies = [(received[i] - scheduled[i]) * 1000 for i in sorted(received)]
+    # Above the server's capacity requests queue up: the rate it actually answered.
+    answered_rate = len(answered) / (max(answered) - scheduled[0]) if answered else None
     return {
         "requests": count,
+        "answered_per_second": round(answered_rate, 1) if answered_rate else None,
         "delivered": len(received),
         "lost": count - len(received),
         "duplicates": duplicates,

@@ -57,7 +57,8 @@ def declare(
     event_type = EventType(
         name=name,
         source=source,
-        source_module=name.split(".", 1)[0],
+        # The producing module: "missions_service" -> "missions".
+        source_module=source.removesuffix("_service"),
         payload_fields=tuple(payload),
         target=target,
         description=description,

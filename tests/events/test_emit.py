@@ -42,7 +42,7 @@ def test_every_declared_type_emits_a_charter_envelope():
         assert envelope["source"] == spec.source
         assert spec.source.endswith("_service"), name
         assert envelope["meta"]["producer"] == spec.source
-        assert envelope["meta"]["source_module"] == name.split(".")[0]
+        assert envelope["meta"]["source_module"] == spec.source.removesuffix("_service")
         assert envelope["meta"]["schema_version"] == 1
         assert isinstance(envelope["timestamp"], float)
         assert envelope["payload"] == sample_payload(spec.payload_fields)

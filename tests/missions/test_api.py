@@ -244,33 +244,33 @@ def test_mission_json_lists_the_allowed_transitions(api, status, allowed):
     assert listed[0]["allowed_transitions"] == allowed
 
 
-@pytest.mark.parametrize("suffix", ["", "/status", "/log"])
-def test_unknown_mission_is_404_naming_it(api, suffix):
+def unknown_mission_calls(mission_id) -> list[tuple[str, str, dict | None]]:
+    return [
+        ("get", f"/api/missions/{mission_id}", None),
+        ("get", f"/api/missions/{mission_id}/log", None),
+        ("post", f"/api/missions/{mission_id}/status", {"status": "RUNNING"}),
+        ("post", f"/api/missions/{mission_id}/log", {"message": "hi"}),
+    ]
+
+
+@pytest.mark.parametrize("call", range(4), ids=["get", "log", "status", "append"])
+def test_unknown_mission_is_404_naming_it(api, call):
     make_mission()
     before = stored()
     unknown = uuid.uuid4()
-    read = api.get(f"/api/missions/{unknown}{suffix}")
-    assert read.status_code in (404, 405)
-    if suffix != "/status":
-        assert read.status_code == 404
-        assert str(unknown) in read.json()["detail"]
-    if suffix:
-        body = {"status": "RUNNING"} if suffix == "/status" else {"message": "hi"}
-        write = api.post(f"/api/missions/{unknown}{suffix}", body)
-        assert write.status_code == 404
-        assert write.json() == {"detail": f"mission {unknown} not found"}
+    method, path, body = unknown_mission_calls(unknown)[call]
+    response = getattr(api, method)(path, body)
+    assert response.status_code == 404
+    assert response.json() == {"detail": f"mission {unknown} not found"}
     assert stored() == before
 
 
-@pytest.mark.parametrize("suffix", ["", "/status", "/log"])
-def test_non_uuid_mission_id_is_404_naming_it(api, suffix):
+@pytest.mark.parametrize("call", range(4), ids=["get", "log", "status", "append"])
+def test_non_uuid_mission_id_is_404_naming_it(api, call):
+    make_mission()
     before = stored()
-    if suffix == "/status":
-        response = api.post("/api/missions/rover-7/status", {"status": "RUNNING"})
-    elif suffix == "/log":
-        response = api.post("/api/missions/rover-7/log", {"message": "hello"})
-    else:
-        response = api.get("/api/missions/rover-7")
+    method, path, body = unknown_mission_calls("rover-7")[call]
+    response = getattr(api, method)(path, body)
     assert response.status_code == 404
     assert response.json() == {"detail": "mission 'rover-7' not found: not a UUID"}
     assert stored() == before

@@ -2,13 +2,14 @@
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from brain.events.models import EventLog
@@ -20,6 +21,8 @@ from tests.missions.factories import make_mission, mission_in
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 PARALLEL = 20
+# Threads hold a connection each from the pool (10, one is the test's own).
+THREADS = 8
 
 
 def require_postgresql():
@@ -27,12 +30,13 @@ def require_postgresql():
         pytest.fail("concurrency is only proven on PostgreSQL (SQLite has no locks)")
 
 
-def run_together(count: int, work) -> list:
-    """``work(n)`` in ``count`` threads released at once, each on its own connection."""
+def run_together(work, count: int = THREADS) -> list:
+    """``work(n)`` in ``count`` threads, each connected first, then released at once."""
     barrier = threading.Barrier(count)
 
     def run(n: int):
         try:
+            connection.ensure_connection()
             barrier.wait(timeout=30)
             return work(n)
         finally:
@@ -70,130 +74,170 @@ def make_queue(count: int) -> list:
 
 def test_threads_racing_the_same_transition_have_one_winner():
     require_postgresql()
-    mission = make_mission()
+    for _ in range(5):
+        mission = make_mission()
 
-    def start(n: int):
-        try:
-            services.mission_set_status(mission_id=mission.pk, status="RUNNING")
-            return "won"
-        except TransitionRefused as exc:
-            assert exc.extra["current_status"] == "RUNNING"
-            return "refused"
+        def start(n: int, mission=mission):
+            try:
+                services.mission_set_status(mission_id=mission.pk, status="RUNNING")
+                return "won"
+            except TransitionRefused as exc:
+                assert exc.extra["current_status"] == "RUNNING"
+                return "refused"
 
-    results = run_together(PARALLEL, start)
-    assert results.count("won") == 1
-    assert results.count("refused") == PARALLEL - 1
-    assert Mission.objects.get(pk=mission.pk).status == "RUNNING"
-    assert status_changes_of(mission.pk) == [
-        {
-            "mission_id": str(mission.pk),
-            "old_status": "PENDING",
-            "new_status": "RUNNING",
-            "changed_at": Mission.objects.get(pk=mission.pk).updated_at.timestamp(),
-        }
-    ]
-    changes = MissionLog.objects.filter(
-        mission=mission, message="Mission status changed"
-    )
-    assert changes.count() == 1
+        results = run_together(start)
+        assert results.count("won") == 1, results
+        assert results.count("refused") == THREADS - 1
+        stored = Mission.objects.get(pk=mission.pk)
+        assert stored.status == "RUNNING"
+        assert status_changes_of(mission.pk) == [
+            {
+                "mission_id": str(mission.pk),
+                "old_status": "PENDING",
+                "new_status": "RUNNING",
+                "changed_at": stored.updated_at.timestamp(),
+            }
+        ]
+        changes = MissionLog.objects.filter(
+            mission=mission, message="Mission status changed"
+        )
+        assert changes.count() == 1
 
 
 def test_threads_racing_different_final_statuses_have_one_winner():
     require_postgresql()
-    mission = mission_in("RUNNING")
     targets = ["COMPLETED", "FAILED", "CANCELLED"]
+    for _ in range(3):
+        mission = mission_in("RUNNING")
 
-    def finish(n: int):
-        target = targets[n % 3]
-        try:
-            services.mission_set_status(mission_id=mission.pk, status=target)
-            return target
-        except TransitionRefused:
-            return None
+        def finish(n: int, mission=mission):
+            target = targets[n % 3]
+            try:
+                services.mission_set_status(mission_id=mission.pk, status=target)
+                return target
+            except TransitionRefused:
+                return None
 
-    results = run_together(PARALLEL - 2, finish)
-    winners = [r for r in results if r is not None]
-    assert len(winners) == 1
-    assert Mission.objects.get(pk=mission.pk).status == winners[0]
-    changes = status_changes_of(mission.pk)
-    assert [(c["old_status"], c["new_status"]) for c in changes] == [
-        ("PENDING", "RUNNING"),
-        ("RUNNING", winners[0]),
-    ]
+        results = run_together(finish)
+        winners = [r for r in results if r is not None]
+        assert len(winners) == 1, results
+        assert Mission.objects.get(pk=mission.pk).status == winners[0]
+        changes = status_changes_of(mission.pk)
+        assert [(c["old_status"], c["new_status"]) for c in changes] == [
+            ("PENDING", "RUNNING"),
+            ("RUNNING", winners[0]),
+        ]
 
 
 async def test_concurrent_http_requests_racing_a_transition_have_one_winner(
     live, make_user
 ):
+    """Three missions, each raced by PARALLEL requests at once: one 200 each."""
     require_postgresql()
     user = await sync_to_async(make_user)("operator")
     token = await sync_to_async(token_for)(user)
-    mission = await sync_to_async(make_mission)()
+    missions = [await sync_to_async(make_mission)(name=f"m{n}") for n in range(3)]
     async with httpx.AsyncClient(
         base_url=live.url,
         headers={"Authorization": f"Token {token}"},
         timeout=60,
-        limits=httpx.Limits(max_connections=PARALLEL),
+        limits=httpx.Limits(max_connections=PARALLEL * 3),
     ) as http:
+        # Warm the server's connection pool, so the race is not spread out by it.
+        warm = await asyncio.gather(
+            *(http.get("/api/missions/stats") for _ in range(PARALLEL))
+        )
+        assert {r.status_code for r in warm} == {200}
         responses = await asyncio.gather(
             *(
                 http.post(
                     f"/api/missions/{mission.pk}/status", json={"status": "RUNNING"}
                 )
                 for _ in range(PARALLEL)
+                for mission in missions
             )
         )
-    statuses = [r.status_code for r in responses]
-    assert statuses.count(200) == 1, [r.text for r in responses]
-    assert statuses.count(409) == PARALLEL - 1
-    (won,) = [r.json() for r in responses if r.status_code == 200]
-    assert won["status"] == "RUNNING"
-    for refused in (r.json() for r in responses if r.status_code == 409):
-        assert refused["current_status"] == "RUNNING"
-        assert refused["allowed_transitions"] == ["COMPLETED", "FAILED", "CANCELLED"]
-    changes = await sync_to_async(status_changes_of)(mission.pk)
-    assert [(c["old_status"], c["new_status"]) for c in changes] == [
-        ("PENDING", "RUNNING")
-    ]
+    for n, mission in enumerate(missions):
+        raced = responses[n :: len(missions)]
+        statuses = [r.status_code for r in raced]
+        assert statuses.count(200) == 1, [r.text for r in raced]
+        assert statuses.count(409) == PARALLEL - 1
+        (won,) = [r.json() for r in raced if r.status_code == 200]
+        assert (won["id"], won["status"]) == (str(mission.pk), "RUNNING")
+        for refused in (r.json() for r in raced if r.status_code == 409):
+            assert refused["current_status"] == "RUNNING"
+            assert refused["allowed_transitions"] == [
+                "COMPLETED",
+                "FAILED",
+                "CANCELLED",
+            ]
+        changes = await sync_to_async(status_changes_of)(mission.pk)
+        assert [(c["old_status"], c["new_status"]) for c in changes] == [
+            ("PENDING", "RUNNING")
+        ]
 
 
 # Claims -------------------------------------------------------------------------------
 
 
-def test_threads_claiming_more_than_there_is_never_share_a_mission():
+def test_threads_claiming_together_take_the_queue_in_order_and_never_share():
+    """Rounds of THREADS concurrent claims on 30 missions: each round takes the next
+    THREADS of the queue, the last gets the 6 left and 2 Nones."""
     require_postgresql()
-    missions = 12
-    queue = make_queue(missions)
+    queue = make_queue(30)
+    winners: dict = {}
+    for start in range(0, 32, THREADS):
 
-    def claim(n: int):
-        mission = services.mission_claim(agent_id=f"agent-{n}")
-        return (f"agent-{n}", mission.pk if mission else None)
+        def claim(n: int, start=start):
+            agent = f"agent-{start + n}"
+            mission = services.mission_claim(agent_id=agent)
+            return agent, mission.pk if mission else None
 
-    results = run_together(PARALLEL, claim)
-    won = {agent: pk for agent, pk in results if pk is not None}
-    assert len(won) == missions
-    assert len(set(won.values())) == missions
-    assert set(won.values()) == set(queue)
-    assert sum(pk is None for _, pk in results) == PARALLEL - missions
-    for agent, pk in won.items():
+        results = run_together(claim)
+        won = {agent: pk for agent, pk in results if pk is not None}
+        assert len(set(won.values())) == len(won), results
+        assert set(won.values()) == set(queue[start : start + THREADS])
+        assert sum(pk is None for _, pk in results) == max(0, start + THREADS - 30)
+        winners.update(won)
+
+    assert len(winners) == 30
+    assert len(set(winners.values())) == 30
+    for agent, pk in winners.items():
         stored = Mission.objects.get(pk=pk)
         assert (stored.status, stored.assigned_agent) == ("RUNNING", agent)
         assert len(status_changes_of(pk)) == 1
     assert not Mission.objects.filter(status="PENDING").exists()
 
 
-def test_threads_claiming_fewer_than_there_is_take_the_head_of_the_queue():
+def test_a_claim_passes_a_mission_another_transaction_holds():
+    """``skip_locked``: the claim takes the next mission at once instead of waiting
+    for the lock on the first."""
     require_postgresql()
-    queue = make_queue(40)
+    first, second = make_queue(2)
+    locked, release = threading.Event(), threading.Event()
 
-    def claim(n: int):
-        return services.mission_claim(agent_id=f"agent-{n}").pk
+    def hold_first():
+        try:
+            with transaction.atomic():
+                Mission.objects.select_for_update().get(pk=first)
+                locked.set()
+                release.wait(timeout=3)
+        finally:
+            connections.close_all()
 
-    claimed = run_together(PARALLEL, claim)
-    assert len(set(claimed)) == PARALLEL
-    assert set(claimed) == set(queue[:PARALLEL])
-    pending = set(Mission.objects.filter(status="PENDING").values_list("pk", flat=True))
-    assert pending == set(queue[PARALLEL:])
+    holder = threading.Thread(target=hold_first)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        started = time.monotonic()
+        claimed = services.mission_claim(agent_id="agent-1")
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join()
+    assert claimed.pk == second
+    assert waited < 1.5
+    assert Mission.objects.get(pk=first).status == "PENDING"
 
 
 async def test_concurrent_http_claims_have_distinct_winners_then_204(live, make_user):

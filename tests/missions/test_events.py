@@ -25,7 +25,7 @@ def assert_envelope(event: dict, *, type_: str, target: str | None, actor=None):
     assert isinstance(event["timestamp"], float)
     assert event["meta"]["producer"] == "missions_service"
     # The type's prefix, as for every declared type.
-    assert event["meta"]["source_module"] == "mission"
+    assert event["meta"]["source_module"] == "missions"
     assert event["meta"]["schema_version"] == 1
     assert event["meta"]["actor"] == actor
 
