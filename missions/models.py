@@ -119,6 +119,14 @@ class Mission(models.Model):
             if loaded is not None and loaded != self.status:
                 if self.status not in TRANSITIONS[loaded]:
                     raise TransitionRefused(current=loaded, requested=self.status)
+                if not getattr(self, "_status_change_by_service", False):
+                    # A change without its event and log line would be lost to
+                    # every dashboard and integrator.
+                    raise TypeError(
+                        "status changes go through "
+                        "missions.services.mission_set_status, which emits the "
+                        "event and writes the log line"
+                    )
         super().save(*args, **kwargs)
         if saves_status:
             self._loaded_status = self.status
@@ -191,6 +199,11 @@ class MissionLog(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnly("mission log entries cannot be edited")
+        if not getattr(self, "_appended_by_service", False):
+            raise TypeError(
+                "log entries are appended through "
+                "missions.services.mission_log_append, which emits their events"
+            )
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

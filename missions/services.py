@@ -112,7 +112,11 @@ def _transition(
     if assigned_agent is not None:
         mission.assigned_agent = assigned_agent
         update_fields.append("assigned_agent")
-    mission.save(update_fields=update_fields)
+    mission._status_change_by_service = True
+    try:
+        mission.save(update_fields=update_fields)
+    finally:
+        mission._status_change_by_service = False
     mission_status_changed.send(
         sender=Mission, mission=mission, old_status=old_status, new_status=status
     )
@@ -171,6 +175,7 @@ def _append(mission_id: uuid.UUID, lines: Sequence[LogLine]) -> list[MissionLog]
         for line in lines
     ]
     if len(entries) == 1:
+        entries[0]._appended_by_service = True
         entries[0].save(force_insert=True)
     elif len(entries) >= COPY_MIN_LINES and connection.vendor == "postgresql":
         _copy_entries(entries)

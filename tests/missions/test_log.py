@@ -367,4 +367,4 @@ def test_an_empty_message_cannot_be_stored():
 
     mission = make_mission()
     with pytest.raises(IntegrityError), transaction.atomic():
-        MissionLog.objects.create(mission=mission, message="")
+        MissionLog.objects.bulk_create([MissionLog(mission=mission, message="")])

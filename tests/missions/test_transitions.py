@@ -124,8 +124,9 @@ def test_refresh_from_db_keeps_the_model_check_honest():
     services.mission_set_status(mission_id=running.id, status="RUNNING")
     running.refresh_from_db()
     running.status = "COMPLETED"
-    running.save()
-    assert Mission.objects.get(pk=running.id).status == "COMPLETED"
+    with pytest.raises(TypeError, match="mission_set_status"):
+        running.save()  # allowed, but only through the service, with its events
+    assert Mission.objects.get(pk=running.id).status == "RUNNING"
 
 
 def test_a_deferred_status_is_still_checked():
