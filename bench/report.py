@@ -106,8 +106,14 @@ def table_rows(scenarios: dict) -> list[dict]:
             add(
                 f"2 end-to-end, {run['rate']}/s",
                 f"p50/p95/p99 ms POST -> socket ({app['delivered']:,}/"
-                f"{app['requests']:,} delivered; answered "
-                f"{_fmt(app.get('answered_per_second'))}/s)",
+                f"{app['requests']:,} delivered, {app['lost']} lost; answered "
+                f"{_fmt(app.get('answered_per_second'))}/s"
+                + (
+                    f", {app['failed_requests']} requests failed"
+                    if app.get("failed_requests")
+                    else ""
+                )
+                + ")",
                 f"{_fmt(app['p50'], digits=1)} / {_fmt(app['p95'], digits=1)} / "
                 f"{_fmt(app['p99'], digits=1)}",
                 f"{_fmt(base['p50'], digits=2)} / {_fmt(base['p95'], digits=2)} / "

@@ -66,6 +66,44 @@ def _lock_sequence(using: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEQUENCE_LOCK_KEY])
 
 
+# Every column but ``seq``, which the insert draws once the lock is held (the lock's
+# row is read before the new row's defaults are evaluated).
+_INSERT_LOCKED = (
+    f'INSERT INTO "{EventLog._meta.db_table}" ({", ".join(_COPY_COLUMNS[1:])}) '  # noqa: S608 - names from the model
+    f"SELECT {', '.join(['%s'] * (len(_COPY_COLUMNS) - 1))} "
+    "FROM (SELECT pg_advisory_xact_lock(%s)) AS sequence_lock RETURNING seq"
+)
+
+
+def _insert_locked(row: EventLog, using: str) -> None:
+    """Take the sequence lock and insert ``row`` in one statement.
+
+    The lock is held until commit, and every step between taking it and committing
+    (here: one round trip fewer) is time other writers wait; under load that wait,
+    not the database, caps how many events per second a server stores.
+    """
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            _INSERT_LOCKED,
+            [
+                row.event_id,
+                row.type,
+                row.source,
+                row.target,
+                row.occurred_at,
+                json.dumps(row.payload),
+                json.dumps(row.meta),
+                row.mission_id,
+                row.robot_id,
+                row.agent_id,
+                SEQUENCE_LOCK_KEY,
+            ],
+        )
+        row.seq = cursor.fetchone()[0]
+    row._state.adding = False
+    row._state.db = using
+
+
 def _build(type: str, payload: dict[str, Any], target: Any) -> EventLog:
     spec = registry.get(type)
     spec.check(payload)
@@ -113,11 +151,14 @@ def emit_many(
     if not rows:
         return rows
     with transaction.atomic(using=using, savepoint=False):
-        _lock_sequence(using)
-        if len(rows) == 1:
-            rows[0].save(using=using, force_insert=True)
+        if len(rows) == 1 and connections[using].vendor == "postgresql":
+            _insert_locked(rows[0], using)
         else:
-            EventLog.objects.using(using).bulk_create(rows, batch_size=1000)
+            _lock_sequence(using)
+            if len(rows) == 1:
+                rows[0].save(using=using, force_insert=True)
+            else:
+                EventLog.objects.using(using).bulk_create(rows, batch_size=1000)
         wire = [WireEvent.from_row(row) for row in rows]
         transaction.on_commit(partial(deliver, wire), using=using)
     return rows
