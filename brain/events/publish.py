@@ -69,7 +69,8 @@ def _lock_sequence(using: str) -> None:
 # Every column but ``seq``, which the insert draws once the lock is held (the lock's
 # row is read before the new row's defaults are evaluated).
 _INSERT_LOCKED = (
-    f'INSERT INTO "{EventLog._meta.db_table}" ({", ".join(_COPY_COLUMNS[1:])}) '  # noqa: S608 - names from the model
+    # Table and column names come from the model, values are parameters.
+    f'INSERT INTO "{EventLog._meta.db_table}" ({", ".join(_COPY_COLUMNS[1:])}) '  # noqa: S608  # nosec B608
     f"SELECT {', '.join(['%s'] * (len(_COPY_COLUMNS) - 1))} "
     "FROM (SELECT pg_advisory_xact_lock(%s)) AS sequence_lock RETURNING seq"
 )
