@@ -172,8 +172,9 @@ class MissionLogQuerySet(models.QuerySet):
 
 
 class MissionLog(models.Model):
+    # No index of its own: ``mission_log_order`` (mission, id) serves every lookup.
     mission = models.ForeignKey(
-        Mission, on_delete=models.PROTECT, related_name="log_entries"
+        Mission, on_delete=models.PROTECT, related_name="log_entries", db_index=False
     )
     timestamp = models.DateTimeField(default=timezone.now)
     level = models.CharField(
