@@ -122,7 +122,7 @@ def _main(args: argparse.Namespace) -> int:
         traceback.print_exc()
     finally:
         for server in servers:
-            server.stop()
+            server.close()
 
     lost = sum(_count(results, "lost"))
     duplicates = sum(_count(results, "duplicates"))

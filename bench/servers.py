@@ -184,12 +184,14 @@ class Server:
         args: tuple[str, ...] = config.UVICORN_ARGS,
         env: dict[str, str] | None = None,
         health: str = "/api/missions/health",
+        port: int | None = None,
     ) -> None:
         self.app = app
         self.args = args
         self.env = env or config.server_env()
         self.health = health
-        self.port = free_port()
+        # A fixed port lets a test restart a killed server where its clients were.
+        self.port = port or free_port()
         self.process: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile(
             prefix=f"bench-uvicorn-{self.port}-", suffix=".log", delete=False
@@ -238,7 +240,11 @@ class Server:
         raise HarnessError(f"{self.app} did not answer in {timeout}s:\n{self.output()}")
 
     def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")[-3000:]
+        return self.full_output()[-5000:]
+
+    def full_output(self) -> str:
+        """All the server printed, from every start of this object."""
+        return Path(self.log.name).read_text(errors="replace")
 
     def rss_kb(self) -> int:
         status = Path(f"/proc/{self.pid}/status").read_text()
@@ -250,6 +256,7 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 10 s. The log stays for ``output``."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -257,6 +264,16 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def kill(self) -> None:
+        """``kill -9``: no clean shutdown."""
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def close(self) -> None:
+        """Stop, and delete the log."""
+        self.stop()
         try:
             os.unlink(self.log.name)
         except OSError:
@@ -266,4 +283,4 @@ class Server:
         return self.start()
 
     def __exit__(self, *exc) -> None:
-        self.stop()
+        self.close()

@@ -8,13 +8,13 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brain.settings")
 django_asgi_app = get_asgi_application()
 
-from brain.api.middleware import ASGIBodySizeLimit  # noqa: E402
+from brain.api.middleware import ASGIBodySizeLimit, ASGIConcurrencyLimit  # noqa: E402
 from brain.events.auth import WebSocketAuthMiddleware  # noqa: E402
 from brain.events.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": ASGIBodySizeLimit(django_asgi_app),
+        "http": ASGIBodySizeLimit(ASGIConcurrencyLimit(django_asgi_app)),
         "websocket": WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -35,6 +35,7 @@ SECRET_KEY = _secret_key()
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "brain.api.exceptions.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -222,6 +223,9 @@ CONTENT_SECURITY_POLICY = {
 # A request body larger than this is refused with 413 before it is parsed.
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=8 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# HTTP requests inside Django at once per server process; the rest wait on the event
+# loop (brain.api.middleware.ASGIConcurrencyLimit). 0: no limit.
+HTTP_MAX_IN_FLIGHT = env.int("HTTP_MAX_IN_FLIGHT", default=16)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 
 # I18N, static -----------------------------------------------------------------------

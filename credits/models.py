@@ -7,6 +7,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from brain.guards import require_service
+
 AGENT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -102,8 +104,34 @@ class Account(models.Model):
     def __str__(self) -> str:
         return f"{self.agent_id}: {format_amount(self.balance)}"
 
+    def save(self, *args, **kwargs):
+        """An account is opened, and its balance moved, by credits.services only:
+        the balance is the sum of the ledger, and each movement has its event."""
+        update_fields = kwargs.get("update_fields")
+        if self._state.adding:
+            require_service([self], "credits.services.account_create", "accounts")
+        elif (update_fields is None or "balance" in update_fields) and (
+            self.balance != getattr(self, "_loaded_balance", self.balance)
+        ):
+            require_service(
+                [self], "credits.services (allocate, consume, refund)", "balances"
+            )
+        super().save(*args, **kwargs)
+        self._loaded_balance = self.balance
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_balance = instance.__dict__.get("balance")
+        return instance
+
 
 class LedgerEntryQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        require_service(objs, "credits.services", "ledger entries")
+        return super().bulk_create(objs, *args, **kwargs)
+
     def update(self, **kwargs):
         raise AppendOnly("ledger entries cannot be edited")
 
@@ -172,6 +200,7 @@ class LedgerEntry(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnly("ledger entries cannot be edited")
+        require_service([self], "credits.services", "ledger entries")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

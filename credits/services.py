@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from brain.errors import Conflict, Invalid, NotFound
 from brain.events.context import current_actor, current_correlation_id, event_context
+from brain.guards import service_write
 from credits.models import (
     AGENT_ID_PATTERN,
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -157,7 +158,7 @@ def account_create(
         agent_id=agent_id, balance=initial, created_at=now, updated_at=now
     )
     try:
-        with transaction.atomic():
+        with transaction.atomic(), service_write(account):
             account.save(force_insert=True)
     except IntegrityError:
         raise Conflict(
@@ -173,7 +174,8 @@ def account_create(
             actor=actor,
             created_at=now,
         )
-        entry.save(force_insert=True)
+        with service_write(entry):
+            entry.save(force_insert=True)
         with _events_by(actor):
             credits_allocated.send(sender=LedgerEntry, entry=entry)
     return account
@@ -296,7 +298,8 @@ def _move(
     now = timezone.now()
     account.balance = balance
     account.updated_at = now
-    account.save(update_fields=["balance", "updated_at"])
+    with service_write(account):
+        account.save(update_fields=["balance", "updated_at"])
     entry = LedgerEntry(
         agent=account,
         kind=kind,
@@ -308,7 +311,8 @@ def _move(
         created_at=now,
         idempotency_key=idempotency_key,
     )
-    entry.save(force_insert=True)
+    with service_write(entry):
+        entry.save(force_insert=True)
     with _events_by(actor):
         _SIGNALS[kind].send(sender=LedgerEntry, entry=entry)
         if kind == TransactionKind.CONSUMPTION and balance == 0:

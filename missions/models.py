@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from brain.errors import Conflict
+from brain.guards import require_service
 
 
 class MissionStatus(models.TextChoices):
@@ -51,6 +52,11 @@ class TransitionRefused(Conflict):
 
 
 class MissionQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        require_service(objs, "missions.services.mission_create", "missions")
+        return super().bulk_create(objs, *args, **kwargs)
+
     def update(self, **kwargs):
         if "status" in kwargs:
             raise TypeError(
@@ -60,9 +66,12 @@ class MissionQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
+NAME_MAX_LENGTH = 200
+
+
 class Mission(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
     description = models.TextField(blank=True, default="")
     data = models.JSONField(default=dict, blank=True)
     status = models.CharField(
@@ -103,7 +112,10 @@ class Mission(models.Model):
         return f"{self.name} ({self.status})"
 
     def save(self, *args, **kwargs):
-        """Refuse a status change the transition table does not allow, on any path."""
+        """Refuse a status change the transition table does not allow, on any path,
+        and any insert or status change that is not its service's."""
+        if self._state.adding:
+            require_service([self], "missions.services.mission_create", "missions")
         update_fields = kwargs.get("update_fields")
         saves_status = update_fields is None or "status" in update_fields
         if saves_status and not self._state.adding:
@@ -119,14 +131,9 @@ class Mission(models.Model):
             if loaded is not None and loaded != self.status:
                 if self.status not in TRANSITIONS[loaded]:
                     raise TransitionRefused(current=loaded, requested=self.status)
-                if not getattr(self, "_status_change_by_service", False):
-                    # A change without its event and log line would be lost to
-                    # every dashboard and integrator.
-                    raise TypeError(
-                        "status changes go through "
-                        "missions.services.mission_set_status, which emits the "
-                        "event and writes the log line"
-                    )
+                require_service(
+                    [self], "missions.services.mission_set_status", "status changes"
+                )
         super().save(*args, **kwargs)
         if saves_status:
             self._loaded_status = self.status
@@ -164,6 +171,11 @@ class AppendOnly(Exception):
 
 
 class MissionLogQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        require_service(objs, "missions.services.mission_log_append", "log entries")
+        return super().bulk_create(objs, *args, **kwargs)
+
     def update(self, **kwargs):
         raise AppendOnly("mission log entries cannot be edited")
 
@@ -200,11 +212,7 @@ class MissionLog(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnly("mission log entries cannot be edited")
-        if not getattr(self, "_appended_by_service", False):
-            raise TypeError(
-                "log entries are appended through "
-                "missions.services.mission_log_append, which emits their events"
-            )
+        require_service([self], "missions.services.mission_log_append", "log entries")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

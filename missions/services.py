@@ -9,8 +9,10 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from brain.errors import Conflict, NotFound
+from brain.errors import Conflict, Invalid, NotFound
+from brain.guards import service_write
 from missions.models import (
+    NAME_MAX_LENGTH,
     LogLevel,
     Mission,
     MissionLog,
@@ -36,6 +38,42 @@ class LogLine:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+LEVELS = frozenset(LogLevel.values)
+PRIORITIES = frozenset(MissionPriority.values)
+
+
+def _invalid(field: str, message: str) -> Invalid:
+    return Invalid(f"{field}: {message}", **{field: [message]})
+
+
+def _check_mission_input(name: Any, description: Any, data: Any, priority: Any) -> None:
+    """The API's rules on every path (shell, scripts, admin): the serializers word
+    the same rules for REST; here they hold for every caller."""
+    if not isinstance(name, str) or not name.strip():
+        raise _invalid("name", "required, and not blank")
+    if len(name) > NAME_MAX_LENGTH:
+        raise _invalid("name", f"at most {NAME_MAX_LENGTH} characters")
+    if not isinstance(description, str):
+        raise _invalid("description", "must be text")
+    if not isinstance(data, dict):
+        raise _invalid("data", "must be a JSON object")
+    if isinstance(priority, bool) or priority not in PRIORITIES:
+        raise _invalid("priority", f"one of {sorted(PRIORITIES)}")
+
+
+def _check_lines(lines: Sequence[Any]) -> None:
+    for number, line in enumerate(lines):
+        where = f"lines[{number}]"
+        if not isinstance(line, LogLine):
+            raise _invalid(where, "must be a LogLine")
+        if not isinstance(line.message, str) or not line.message:
+            raise _invalid(f"{where}.message", "required, and not empty")
+        if line.level not in LEVELS:
+            raise _invalid(f"{where}.level", f"one of {sorted(LEVELS)}")
+        if not isinstance(line.data, dict):
+            raise _invalid(f"{where}.data", "must be a JSON object")
+
+
 def _locked_mission(mission_id: uuid.UUID | str) -> Mission:
     pk = parse_mission_id(mission_id)
     mission = Mission.objects.select_for_update().filter(pk=pk).first()
@@ -54,15 +92,18 @@ def mission_create(
     mission_id: uuid.UUID | None = None,
 ) -> Mission:
     """Create a PENDING mission; a client-chosen id that exists is refused (409)."""
+    description = description or ""
+    data = data if data is not None else {}
+    _check_mission_input(name, description, data, priority)
     mission = Mission(
         id=mission_id or uuid.uuid4(),
         name=name,
-        description=description or "",
-        data=data if data is not None else {},
+        description=description,
+        data=data,
         priority=priority,
     )
     try:
-        with transaction.atomic():
+        with transaction.atomic(), service_write(mission):
             mission.save(force_insert=True)
     except IntegrityError:
         # Only a taken id is a conflict; a failed check constraint stays an error.
@@ -112,11 +153,8 @@ def _transition(
     if assigned_agent is not None:
         mission.assigned_agent = assigned_agent
         update_fields.append("assigned_agent")
-    mission._status_change_by_service = True
-    try:
+    with service_write(mission):
         mission.save(update_fields=update_fields)
-    finally:
-        mission._status_change_by_service = False
     mission_status_changed.send(
         sender=Mission, mission=mission, old_status=old_status, new_status=status
     )
@@ -157,6 +195,7 @@ def mission_log_append(
 ) -> list[MissionLog]:
     """Append lines to a mission's log, all or none, one event per line in order."""
     pk = parse_mission_id(mission_id)
+    _check_lines(lines)
     if not Mission.objects.filter(pk=pk).exists():
         raise NotFound(f"mission {mission_id} not found")
     return _append(pk, lines)
@@ -174,13 +213,14 @@ def _append(mission_id: uuid.UUID, lines: Sequence[LogLine]) -> list[MissionLog]
         )
         for line in lines
     ]
-    if len(entries) == 1:
-        entries[0]._appended_by_service = True
-        entries[0].save(force_insert=True)
-    elif len(entries) >= COPY_MIN_LINES and connection.vendor == "postgresql":
+    if len(entries) >= COPY_MIN_LINES and connection.vendor == "postgresql":
         _copy_entries(entries)
+    elif len(entries) == 1:
+        with service_write(entries[0]):
+            entries[0].save(force_insert=True)
     else:
-        MissionLog.objects.bulk_create(entries, batch_size=2000)
+        with service_write(*entries):
+            MissionLog.objects.bulk_create(entries, batch_size=2000)
     mission_log_appended.send(sender=MissionLog, mission_id=mission_id, entries=entries)
     return entries
 

@@ -4,16 +4,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from brain.errors import NotFound
 from brain.health import OK, check_components
-from missions.models import MissionStatus
-from missions.selectors import mission_stats
+from missions.models import Mission, MissionStatus
 from supervisor.models import Agent, AgentQuerySet, AgentState
 
-STATUS_CACHE_KEY = "supervisor:status"
+COMPONENTS_CACHE_KEY = "supervisor:components"
 
 
 def agent_list() -> AgentQuerySet:
@@ -55,17 +54,45 @@ def overall_status(agents: dict[str, int], components: dict[str, str]) -> str:
     return "healthy"
 
 
+def mission_counts() -> dict[str, int]:
+    """Missions by status, all statuses present, counted from the rows in one
+    aggregate query: the same numbers as ``missions.selectors.mission_stats``."""
+    counts = Mission.objects.aggregate(
+        **{
+            status: Count("pk", filter=Q(status=status))
+            for status in MissionStatus.values
+        }
+    )
+    return {status: counts[status] or 0 for status in MissionStatus.values}
+
+
+def component_checks() -> dict[str, str]:
+    """The component checks, reused for ``SUPERVISOR_STATUS_CACHE_SECONDS`` so that
+    polling every second stays cheap. Only these are cached: they cost round trips
+    to three services, while the counts are single queries and must be current.
+    With the cache down (its errors are ignored in settings) every call checks
+    afresh."""
+    seconds = settings.SUPERVISOR_STATUS_CACHE_SECONDS
+    if seconds <= 0:
+        return check_components()
+    components = cache.get(COMPONENTS_CACHE_KEY)
+    if components is None:
+        components = check_components()
+        cache.set(COMPONENTS_CACHE_KEY, components, timeout=seconds)
+    return components
+
+
 def supervisor_overview() -> dict[str, Any]:
-    """Missions by status (the same numbers as ``mission_stats``), agents by effective
-    state, and a real check of each component."""
-    stats = mission_stats()
-    by_status = stats["by_status"]
+    """Missions by status and agents by effective state, counted afresh on every call
+    (so they always equal ``/api/missions/stats`` and ``/agents``), and the state of
+    each component, checked at most once per cache window."""
+    by_status = mission_counts()
     agents = agent_state_counts()
-    components = check_components()
+    components = component_checks()
     return {
         "status": overall_status(agents, components),
         "timestamp": timezone.now().timestamp(),
-        "total_missions": stats["total"],
+        "total_missions": sum(by_status.values()),
         "pending_missions": by_status[MissionStatus.PENDING],
         "running_missions": by_status[MissionStatus.RUNNING],
         "completed_missions": by_status[MissionStatus.COMPLETED],
@@ -75,17 +102,3 @@ def supervisor_overview() -> dict[str, Any]:
         "agents": agents,
         "components": components,
     }
-
-
-def supervisor_overview_cached() -> dict[str, Any]:
-    """The overview, reused for ``SUPERVISOR_STATUS_CACHE_SECONDS`` so that polling
-    every second stays cheap. With the cache down (its errors are ignored in
-    settings) every call computes afresh."""
-    seconds = settings.SUPERVISOR_STATUS_CACHE_SECONDS
-    if seconds <= 0:
-        return supervisor_overview()
-    overview = cache.get(STATUS_CACHE_KEY)
-    if overview is None:
-        overview = supervisor_overview()
-        cache.set(STATUS_CACHE_KEY, overview, timeout=seconds)
-    return overview

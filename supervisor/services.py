@@ -122,7 +122,11 @@ def agent_heartbeat(
 
     Without a state, an agent that counted as offline or unknown becomes healthy and
     any other keeps its state (so a paused agent stays paused). ``current_mission_id``
-    sets the mission it works on (``None`` clears it); left out, it is unchanged.
+    sets the mission it works on (``None`` clears it); left out, it is unchanged. The
+    mission must be RUNNING and this agent's or no agent's (see
+    ``_lock_reported_mission``); an unassigned one is not assigned, since assignment
+    is the missions app's (a claim). A refused heartbeat changes nothing, not even
+    the time the agent was last seen, and emits nothing.
     """
     if state is not None and state not in HEARTBEAT_STATES:
         raise Invalid(
@@ -133,7 +137,7 @@ def agent_heartbeat(
     if current_mission_id is None:
         mission_pk = None
     elif current_mission_id is not UNCHANGED:
-        mission_pk = _lock_reported_mission(current_mission_id)
+        mission_pk = _lock_reported_mission(current_mission_id, agent_id=agent_id)
     agent = _locked_agent(agent_id)
     now = timezone.now()
     old_state = agent.effective_state_at(now)
@@ -315,12 +319,13 @@ def supervisor_health_check() -> dict[str, Any]:
 
 
 def supervisor_status_query() -> dict[str, Any]:
-    """The system overview (briefly cached); every call is recorded as an event.
+    """The system overview (current counts, briefly cached component checks); every
+    call is recorded as an event.
 
     The component checks run outside the transaction, so a slow cache or channel
     layer never holds one open.
     """
-    overview = selectors.supervisor_overview_cached()
+    overview = selectors.supervisor_overview()
     with transaction.atomic():
         status_queried.send(sender=Agent, overview=overview, queried_at=timezone.now())
     return overview
@@ -349,26 +354,61 @@ def _lock_running_missions(agent_id: str) -> list[Mission]:
     )
 
 
-def _lock_reported_mission(mission_id: uuid.UUID | str) -> uuid.UUID:
-    """The mission a heartbeat names, key-locked before the agent (the lock order)."""
+def _lock_reported_mission(mission_id: uuid.UUID | str, *, agent_id: str) -> uuid.UUID:
+    """The mission a heartbeat names, key-locked before the agent (the lock order),
+    if the agent may work on it.
+
+    It must be RUNNING, and either assigned to this agent or assigned to none and not
+    another agent's current mission. An unknown mission is invalid input (400); a
+    mission the agent may not hold is a conflict with the mission's state (409). The
+    lock keeps the mission from changing until the heartbeat commits.
+    """
     try:
         pk = mission_id if isinstance(mission_id, uuid.UUID) else uuid.UUID(mission_id)
     except (TypeError, ValueError):
         pk = None
-    found = (
+    mission = (
         Mission.objects.select_for_update(no_key=True)
         .filter(pk=pk)
-        .values_list("pk", flat=True)
+        .values("pk", "status", "assigned_agent")
         .first()
         if pk
         else None
     )
-    if found is None:
+    if mission is None:
         raise Invalid(
             f"current_mission_id: mission {mission_id} not found",
             current_mission_id=[f"mission {mission_id} not found"],
         )
-    return found
+    pk, status, owner = mission["pk"], mission["status"], mission["assigned_agent"]
+    if status != MissionStatus.RUNNING:
+        raise Conflict(
+            f"current_mission_id: mission {pk} is {status}; an agent can only work "
+            "on a RUNNING mission",
+            current_mission_id=str(pk),
+            mission_status=status,
+        )
+    if owner and owner != agent_id:
+        raise Conflict(
+            f"current_mission_id: mission {pk} is assigned to agent {owner}",
+            current_mission_id=str(pk),
+            assigned_agent=owner,
+        )
+    if not owner:
+        holder = (
+            Agent.objects.filter(current_mission=pk)
+            .exclude(pk=agent_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if holder is not None:
+            raise Conflict(
+                f"current_mission_id: mission {pk} is already the current mission "
+                f"of agent {holder}",
+                current_mission_id=str(pk),
+                held_by=holder,
+            )
+    return pk
 
 
 def _record_state(

@@ -2,99 +2,27 @@
 
 import asyncio
 import json
-import os
-import signal
 import socket
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import websockets
+
+from bench.servers import Server, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class ServerProcess(Server):
+    """``uvicorn brain.asgi:application`` in a subprocess, with ``bin/run``'s flags.
 
-
-class ServerProcess:
-    """``uvicorn brain.asgi:application`` in a subprocess, as in production."""
+    The launcher is the bench's (one way to start a server for both); a test passes
+    its port so that a killed server can come back where its clients were.
+    """
 
     def __init__(self, *, port: int, env: dict[str, str]) -> None:
-        self.port = port
-        self.env = env
-        self.process: subprocess.Popen | None = None
-        self.log = tempfile.NamedTemporaryFile(
-            prefix=f"uvicorn-{port}-", suffix=".log", delete=False
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 20.0) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "brain.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--lifespan",
-                "off",
-                "--no-access-log",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.output()}")
-            try:
-                httpx.get(f"{self.url}/api/missions/health", timeout=1)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not answer in {timeout}s:\n{self.output()}")
-
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")[-5000:]
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def kill(self) -> None:
-        """``kill -9``: no clean shutdown."""
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def rss_kb(self) -> int:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        line = next(line for line in status.splitlines() if line.startswith("VmRSS"))
-        return int(line.split()[1])
+        super().__init__(env=env, port=port)
 
 
 def ws_headers(*, token: str | None = None, cookie: str | None = None) -> dict:

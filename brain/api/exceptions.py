@@ -60,6 +60,15 @@ def permission_denied(request, exception=None):
     return json_error(403, "permission denied")
 
 
+def csrf_failure(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: JSON like every other error, never Django's HTML page."""
+    return json_error(
+        403,
+        f"CSRF verification failed: {reason or 'no valid token'}; reload the page "
+        "and try again",
+    )
+
+
 def page_not_found(request, exception=None):
     return json_error(404, f"not found: {request.path}")
 

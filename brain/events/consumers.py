@@ -105,6 +105,13 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             self._enqueue(_control("subscribed", last_seq=head, **described))
             self._finish_catch_up(head)
             return
+        if since > head and since <= await run_db(selectors.log_head):
+            # The client saw events on a process whose hub is ahead of this one's
+            # (it reconnected elsewhere): nothing is missing, so no reset. It is
+            # current up to ``since``; this hub's catch-up delivers only what follows.
+            self._enqueue(_control("subscribed", last_seq=since, **described))
+            self._finish_catch_up(since)
+            return
         if await run_db(selectors.needs_reset, since, head):
             self._enqueue(
                 _control(

@@ -46,7 +46,9 @@ def wire_events_after(
 
 
 def needs_reset(since: int, head: int) -> bool:
-    """True when events after ``since`` were pruned, or ``since`` is past the head."""
+    """True when events after ``since`` were pruned, or ``since`` is past ``head``
+    (the caller has already ruled out a ``since`` the log holds but its hub has not
+    reached yet)."""
     if since > head:
         return True
     oldest = log_oldest()

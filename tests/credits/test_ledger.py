@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from brain.errors import Conflict, Invalid, NotFound
+from brain.guards import service_write
 from credits import services
 from credits.models import Account, AppendOnly, LedgerEntry
 from tests.conftest import EventLogView
@@ -64,15 +65,16 @@ def test_an_account_with_entries_cannot_be_deleted():
 def test_the_database_refuses_impossible_entries(fields):
     account = make_account("agent-1")
     row = {"kind": "allocation", "reason": "r", **fields}
-    with pytest.raises(IntegrityError), transaction.atomic():
-        LedgerEntry(agent=account, **row).save()
+    entry = LedgerEntry(agent=account, **row)
+    with pytest.raises(IntegrityError), transaction.atomic(), service_write(entry):
+        entry.save()
     assert LedgerEntry.objects.count() == 0
 
 
 def test_the_database_refuses_a_negative_balance():
     account = make_account("agent-1")
     account.balance = Decimal("-0.01")
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError), transaction.atomic(), service_write(account):
         account.save(update_fields=["balance"])
 
 

@@ -255,3 +255,30 @@ async def test_anonymous_and_bad_tokens_are_refused():
         )
         connected, _ = await communicator.connect(timeout=3)
         assert not connected
+
+
+async def test_resuming_on_a_process_whose_hub_is_behind_is_not_a_reset(token):
+    """A client that saw seq N on a faster process reconnects to one whose hub has
+    not reached N yet: no reset, and the events up to N are not sent again."""
+    from brain.events.hub import get_hub
+
+    ws = await connect(token)
+    await frame(ws)  # subscribed: this process's hub is running
+    await create(name="one")
+    await create(name="two")
+    seen = await events_from(ws, 2)
+    head = seen[-1]["meta"]["seq"]
+    get_hub().last_seq = head - 2  # as if this hub had not read "one" and "two" yet
+    behind = await connect(token, f"since={head}")
+    hello = await frame(behind)
+    assert hello["control"] == "subscribed", hello
+    assert hello["last_seq"] == head
+    await create(name="three")  # the hub heals the gap: one, two, three
+    (event,) = await events_from(behind, 1)
+    assert event["payload"]["name"] == "three"
+    assert await behind.receive_nothing(timeout=1.5)
+    (event,) = await events_from(ws, 1)
+    assert event["payload"]["name"] == "three"
+    assert await ws.receive_nothing(timeout=0.5)
+    await behind.disconnect()
+    await ws.disconnect()

@@ -79,3 +79,50 @@ def test_fresh_embedded_app_serves_api_admin_docs_and_live_events(tmp_path):
         assert (tmp_path / "db.sqlite3").exists()
     finally:
         server.stop()
+
+
+def test_bin_run_itself_starts_the_app_on_a_bare_machine(tmp_path):
+    """The README's run command, as a newcomer types it (with a free port)."""
+    import signal
+    import time
+
+    port = free_port()
+    env = {**embedded_env(tmp_path), "PORT": str(port)}
+    log = tmp_path / "run.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            ["bin/run"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            try:
+                health = httpx.get(f"{url}/api/health", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert health.status_code == 200, health.text
+        assert health.json()["components"]["database"] == "ok"
+        assert httpx.get(f"{url}/admin/login/").status_code == 200
+        assert httpx.get(f"{url}/api/docs/").status_code == 200
+        assert httpx.get(f"{url}/login/").status_code == 200
+        printed = log.read_text()
+        # The sign-in hint: where to go, and the generated admin password's file.
+        assert f"http://127.0.0.1:{port}" in printed, printed[-3000:]
+        assert "admin_password" in printed, printed[-3000:]
+        assert (tmp_path / "db.sqlite3").exists()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -468,16 +468,14 @@ def test_operator_may_write(api):
 
 
 def test_a_bad_priority_from_the_shell_is_not_reported_as_a_duplicate():
-    """Only a taken id is a 409; another refusal by the database stays what it is."""
-    from django.db import IntegrityError
-
-    from brain.errors import Conflict
+    """Only a taken id is a 409; a bad priority is named as such (400)."""
+    from brain.errors import Conflict, Invalid
     from missions import services
 
-    with pytest.raises(IntegrityError) as refused:
+    with pytest.raises(Invalid) as refused:
         services.mission_create(name="x", priority=15)
     assert not isinstance(refused.value, Conflict)
-    assert "mission_priority_valid" in str(refused.value)
+    assert refused.value.detail.startswith("priority")
     assert stored() == {"missions": 0, "log": 0, "events": 0}
 
 

@@ -5,6 +5,7 @@ from datetime import datetime
 
 import pytest
 
+from brain.guards import service_write
 from missions import services
 from missions.models import AppendOnly, Mission, MissionLog
 from tests.conftest import EventLogView
@@ -366,5 +367,6 @@ def test_an_empty_message_cannot_be_stored():
     from django.db import IntegrityError, transaction
 
     mission = make_mission()
-    with pytest.raises(IntegrityError), transaction.atomic():
-        MissionLog.objects.bulk_create([MissionLog(mission=mission, message="")])
+    entry = MissionLog(mission=mission, message="")
+    with pytest.raises(IntegrityError), transaction.atomic(), service_write(entry):
+        MissionLog.objects.bulk_create([entry])

@@ -4,7 +4,6 @@ every event, in order, once, while the abuse goes on."""
 
 import asyncio
 import json
-from pathlib import Path
 
 import httpx
 import pytest
@@ -103,13 +102,9 @@ async def abuse(live, token: str) -> dict:
     return outcome
 
 
-def server_log(server) -> str:
-    return Path(server.log.name).read_text(errors="replace")
-
-
 async def test_abusive_sockets_leave_other_clients_whole(live, tokens):
     viewer, operator = tokens
-    log_before = len(server_log(live))
+    log_before = len(live.full_output())
     async with await ws_connect(live, token=viewer) as bystander:
         start = (await next_frame(bystander))["last_seq"]
         abusers = [asyncio.create_task(abuse(live, viewer)) for _ in range(4)]
@@ -142,5 +137,5 @@ async def test_abusive_sockets_leave_other_clients_whole(live, tokens):
         for outcome in outcomes:
             assert outcome["closed"] in (None, 4408), outcome
     assert live.process.poll() is None, "the server process died"
-    written = server_log(live)[log_before:]
+    written = live.full_output()[log_before:]
     assert "Traceback" not in written and "ERROR" not in written, written[-3000:]

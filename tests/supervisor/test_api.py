@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from missions import services as mission_services
 from supervisor.models import Agent
-from tests.missions.factories import make_mission
+from tests.missions.factories import make_mission, mission_in
 from tests.supervisor.factories import make_agent, silence
 
 pytestmark = pytest.mark.django_db
@@ -169,7 +169,7 @@ def test_heartbeat_marks_the_agent_seen(api):
 
 def test_heartbeat_reports_a_state_and_a_mission(api):
     make_agent("worker-1")
-    mission = make_mission()
+    mission = mission_in("RUNNING")
     response = api.post(
         "/api/supervisor/agents/worker-1/heartbeat/",
         {"state": "degraded", "current_mission_id": str(mission.id)},

@@ -4,7 +4,7 @@ import pytest
 
 from missions import services as mission_services
 from supervisor.models import Agent
-from tests.missions.factories import make_mission
+from tests.missions.factories import make_mission, mission_in
 from tests.supervisor.factories import make_agent
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def test_a_claim_by_an_unregistered_agent_is_fine():
 def test_a_heartbeat_naming_another_mission_does_not_lose_the_end(api):
     """The mission an agent reports is cleared when that mission ends, too."""
     make_agent("agent-1")
-    mission = make_mission()
+    mission = mission_in("RUNNING")
     api.post(
         "/api/supervisor/agents/agent-1/heartbeat",
         {"current_mission_id": str(mission.id)},

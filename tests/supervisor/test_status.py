@@ -6,7 +6,7 @@ from django.test import override_settings
 
 from missions import services as mission_services
 from supervisor import services
-from supervisor.selectors import STATUS_CACHE_KEY
+from supervisor.selectors import COMPONENTS_CACHE_KEY
 from tests.conftest import EventLogView
 from tests.missions.factories import make_mission
 from tests.supervisor.factories import agent_in, make_agent, silence
@@ -14,6 +14,12 @@ from tests.supervisor.factories import agent_in, make_agent, silence
 pytestmark = pytest.mark.django_db
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"
+STOPPED_LAYER = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{"address": CLOSED_PORT, "socket_connect_timeout": 1}]},
+    }
+}
 
 
 def status(api) -> dict:
@@ -22,28 +28,46 @@ def status(api) -> dict:
     return response.json()
 
 
-def test_mission_counts_equal_the_mission_stats(api):
+def assert_counts_equal_the_mission_stats(api) -> dict:
+    body = status(api)
+    stats = api.get("/api/missions/stats").json()
+    assert body["total_missions"] == stats["total"]
+    for name in ("pending", "running", "completed", "failed", "cancelled"):
+        assert body[f"{name}_missions"] == stats["by_status"][name.upper()], name
+    return body
+
+
+def test_mission_counts_equal_the_mission_stats(api, settings):
+    """With the status cache on, as deployed: a poll right after each change
+    already counts it."""
+    assert settings.SUPERVISOR_STATUS_CACHE_SECONDS > 0
+    assert_counts_equal_the_mission_stats(api)
+    assert cache.get(COMPONENTS_CACHE_KEY) is not None  # the cache is warm
     for n in range(9):
         make_mission(name=f"m{n}")
+        assert_counts_equal_the_mission_stats(api)
     make_agent("agent-1")
     make_agent("agent-2")
     completed = mission_services.mission_claim(agent_id="agent-1")
+    assert_counts_equal_the_mission_stats(api)
     mission_services.mission_set_status(mission_id=completed.id, status="COMPLETED")
+    assert_counts_equal_the_mission_stats(api)
     failed = mission_services.mission_claim(agent_id="agent-2")
     mission_services.mission_set_status(mission_id=failed.id, status="FAILED")
+    assert_counts_equal_the_mission_stats(api)
     mission_services.mission_claim(agent_id="agent-1")
     mission_services.mission_claim(agent_id="agent-2")
+    assert_counts_equal_the_mission_stats(api)
     api.post(f"/api/missions/{make_mission().id}/status", {"status": "CANCELLED"})
+    assert_counts_equal_the_mission_stats(api)
     silence("agent-2", 90)
     services.agents_mark_offline()  # fails agent-2's RUNNING mission
 
-    body = status(api)
-    stats = api.get("/api/missions/stats").json()
+    body = assert_counts_equal_the_mission_stats(api)
 
-    assert body["total_missions"] == stats["total"] == 10
-    for name in ("pending", "running", "completed", "failed", "cancelled"):
-        assert body[f"{name}_missions"] == stats["by_status"][name.upper()], name
+    assert body["total_missions"] == 10
     assert (body["running_missions"], body["failed_missions"]) == (1, 2)
+    assert (body["completed_missions"], body["cancelled_missions"]) == (1, 1)
 
 
 def test_agents_are_counted_by_the_state_they_count_as(api):
@@ -97,32 +121,53 @@ def test_a_stopped_cache_shows_and_degrades(api):
 def test_a_stopped_channel_layer_shows_and_degrades(api):
     agent_in("healthy")
     assert status(api)["status"] == "healthy"
-    layer = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [{"address": CLOSED_PORT, "socket_connect_timeout": 1}]
-            },
-        }
-    }
-    with override_settings(CHANNEL_LAYERS=layer):
+    cache.delete(COMPONENTS_CACHE_KEY)  # check now, not after the window
+    with override_settings(CHANNEL_LAYERS=STOPPED_LAYER):
         body = status(api)
     assert body["components"]["channel_layer"].startswith("down")
     assert body["components"]["cache"] == "ok"
     assert body["status"] == "degraded"
 
 
-def test_the_status_is_cached_briefly_and_every_call_is_an_event(api, settings):
+def test_only_the_component_checks_are_cached_and_every_call_is_an_event(api, settings):
     settings.SUPERVISOR_STATUS_CACHE_SECONDS = 30
-    cache.delete(STATUS_CACHE_KEY)
-    try:
-        events = EventLogView()
-        first = status(api)
-        make_mission()
+    agent_in("healthy")
+    events = EventLogView()
+    first = status(api)
+    make_mission()
+    agent_in("degraded", "agent-2")
+    with override_settings(CHANNEL_LAYERS=STOPPED_LAYER):
         second = status(api)
-        assert second == first
-        assert len(events.of_type("supervisor.status_queried")) == 2
-        cache.delete(STATUS_CACHE_KEY)
-        assert status(api)["total_missions"] == first["total_missions"] + 1
-    finally:
-        cache.delete(STATUS_CACHE_KEY)
+        # Counts are current inside the window; the component checks are reused.
+        assert second["total_missions"] == first["total_missions"] + 1
+        assert second["agents"]["degraded"] == 1
+        assert second["status"] == "degraded"
+        assert second["components"] == first["components"]
+        assert second["components"]["channel_layer"] == "ok"
+        cache.delete(COMPONENTS_CACHE_KEY)  # the window ends
+        third = status(api)
+    assert third["components"]["channel_layer"].startswith("down")
+    assert len(events.of_type("supervisor.status_queried")) == 3
+
+
+def test_a_poll_with_the_cache_warm_costs_a_fixed_number_of_queries(
+    api, django_assert_num_queries
+):
+    """Polling every second stays cheap: however many missions and agents there
+    are, a poll inside the cache window runs the same few queries and no component
+    check."""
+    status(api)
+    for n in range(5):
+        make_mission(name=f"m{n}")
+        agent_in("healthy" if n % 2 else "degraded", f"agent-{n}")
+    mission_services.mission_claim(agent_id="agent-1")
+    # The token, the mission counts, the agent counts, and the event (its INSERT
+    # between the savepoint pair of the service's atomic block inside the test's
+    # transaction).
+    with django_assert_num_queries(6) as captured:
+        body = status(api)
+    assert (body["total_missions"], body["running_missions"]) == (5, 1)
+    assert body["agent_count"] == 5
+    sqls = [query["sql"] for query in captured.captured_queries]
+    assert "SELECT 1" not in sqls  # the database check came from the cache
+    assert sum('FROM "missions_mission"' in sql for sql in sqls) == 1
