@@ -14,8 +14,8 @@ handler500 = "brain.api.exceptions.server_error"
 api_patterns = [
     *route("health", HealthView.as_view(), name="health"),
     *route("events", EventHistoryView.as_view(), name="events"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", ApiDocsView.as_view(url_name="schema"), name="docs"),
+    *route("schema", SpectacularAPIView.as_view(), name="schema"),
+    *route("docs", ApiDocsView.as_view(url_name="schema"), name="docs"),
     path("", include("missions.urls")),
     path("", include("credits.urls")),
     path("", include("hardware.urls")),

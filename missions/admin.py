@@ -131,7 +131,16 @@ class MissionAdmin(admin.ModelAdmin):
             try:
                 services.mission_set_status(mission_id=obj.pk, status=obj.status)
             except DomainError as exc:
+                request._mission_save_refused = True
                 self.message_user(request, exc.detail, messages.ERROR)
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        """No "changed successfully" after a change the service refused."""
+        if level == messages.SUCCESS and getattr(
+            request, "_mission_save_refused", False
+        ):
+            return
+        super().message_user(request, message, level, *args, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -158,7 +158,14 @@ async def _redis_run(rate: int, count: int, size: int) -> dict:
     channel = f"{config.CHANNEL_LAYER_PREFIX}:latency:{rate}"
     padding = "x" * max(size - 40, 0)
     client = aioredis.Redis.from_url(config.REDIS_URL)
-    publisher = aioredis.Redis.from_url(config.REDIS_URL)
+    # A publish waits for a free connection rather than failing when a loaded
+    # machine makes Redis slow and the paced sends pile up (redis-py's plain pool
+    # raises MaxConnectionsError).
+    publisher = aioredis.Redis(
+        connection_pool=aioredis.BlockingConnectionPool.from_url(
+            config.REDIS_URL, max_connections=64, timeout=30
+        )
+    )
     pubsub = client.pubsub()
     await pubsub.subscribe(channel)
     while (await pubsub.get_message(timeout=1.0)) is None:

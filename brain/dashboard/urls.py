@@ -20,4 +20,10 @@ urlpatterns = [
     path("agents/", views.agents, name="agents"),
     path("robots/", views.robots, name="robots"),
     path("credits/", views.credits, name="credits"),
+    path("events/per-minute/", views.events_per_minute, name="events-per-minute"),
+    path(
+        "credits/transactions/",
+        views.credit_transactions,
+        name="credit-transactions",
+    ),
 ]

@@ -9,12 +9,17 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
 
+from brain.dashboard import selectors
 from brain.errors import NotFound
+from brain.events.filters import EventFilter, FilterError
 from brain.events.registry import registered_types
+from credits.serializers import LedgerEntrySerializer
 from missions import selectors as mission_selectors
 from missions.models import LogLevel, MissionPriority, MissionStatus
 from supervisor.models import CONTROL_ACTIONS
@@ -28,6 +33,11 @@ TRANSITION_LABELS = {
 }
 
 _ID_PLACEHOLDER = uuid.UUID(int=0)
+
+# The events-per-minute chart's span, and how many transactions the credits page lists.
+RATE_MINUTES = 30
+TRANSACTIONS_DEFAULT = 50
+TRANSACTIONS_MAX = 200
 
 # Any one of these makes a user more than a watcher.
 WRITE_PERMISSIONS = (
@@ -105,6 +115,7 @@ def event_feed(request):
         "events",
         modules=modules,
         selected_types=selected,
+        config={"eventsPerMinuteUrl": reverse("dashboard:events-per-minute")},
     )
 
 
@@ -137,4 +148,75 @@ def robots(request):
 
 @login_required
 def credits(request):
-    return _render(request, "credits.html", "credits")
+    return _render(
+        request,
+        "credits.html",
+        "credits",
+        config={
+            "transactionsUrl": reverse("dashboard:credit-transactions"),
+            "keepTransactions": TRANSACTIONS_DEFAULT,
+        },
+    )
+
+
+# Data for the charts and tables, as JSON -----------------------------------------
+
+
+def _bad_request(field: str, message: str) -> JsonResponse:
+    return JsonResponse({field: [message]}, status=400)
+
+
+def _int_param(request, name: str, *, default=None, low=0, high=None):
+    """A whole number from the query string within bounds; ``ValueError`` if not."""
+    raw = request.GET.get(name, "")
+    if raw == "":
+        return default
+    value = int(raw)
+    if value < low or (high is not None and value > high):
+        raise ValueError(name)
+    return value
+
+
+@login_required
+@require_safe
+def events_per_minute(request):
+    """Events per minute over the last 30 minutes, of the feed's types: ``?types=``.
+
+    ``?through=<seq>`` counts only events up to that seq; the page adds the later
+    ones as its socket delivers them.
+    """
+    try:
+        event_filter = EventFilter.parse(request.GET.get("types", ""), None)
+    except FilterError as exc:
+        return _bad_request(*str(exc).split(": ", 1))
+    try:
+        through = _int_param(request, "through")
+    except ValueError:
+        return _bad_request("through", "expected a seq (a whole number, 0 or more)")
+    start, counts = selectors.events_per_minute(
+        now=timezone.now(),
+        minutes=RATE_MINUTES,
+        event_filter=event_filter,
+        through_seq=through,
+    )
+    return JsonResponse(
+        {"start": start.timestamp(), "through": through, "counts": counts}
+    )
+
+
+@login_required
+@require_safe
+def credit_transactions(request):
+    """The latest ledger entries of every account, newest first: ``?limit=``."""
+    try:
+        limit = _int_param(
+            request, "limit", default=TRANSACTIONS_DEFAULT, low=1, high=TRANSACTIONS_MAX
+        )
+    except ValueError:
+        return _bad_request(
+            "limit", f"expected a whole number from 1 to {TRANSACTIONS_MAX}"
+        )
+    entries = selectors.ledger_latest(limit=limit)
+    return JsonResponse(
+        {"transactions": LedgerEntrySerializer(entries, many=True).data}
+    )

@@ -38,6 +38,31 @@ class EventType:
                 f"declared {sorted(declared)} (missing {sorted(declared - given)}, "
                 f"unexpected {sorted(given - declared)})"
             )
+        for field, value in payload.items():
+            if not _plain(value):
+                raise EventDeclarationError(
+                    f"{self.name}: payload field {field!r} must be plain JSON: a "
+                    "string, number, boolean, null, or a flat list or object of "
+                    f"those, not {type(value).__name__} (ids and values, never "
+                    "whole objects)"
+                )
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """A JSON scalar, or a flat list or object of scalars (e.g. a velocity)."""
+    if isinstance(value, _SCALARS):
+        return True
+    if isinstance(value, list | tuple):
+        return all(isinstance(item, _SCALARS) for item in value)
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and isinstance(item, _SCALARS)
+            for key, item in value.items()
+        )
+    return False
 
 
 _REGISTRY: dict[str, EventType] = {}

@@ -8,6 +8,9 @@ from django.test import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+# "Updates in place within a second of any change" (the issue): how long a test
+# waits for a live change to show, counted from the moment the change committed.
+WITHIN_A_SECOND = 1000
 # What Chromium itself logs while a server is deliberately down: not page errors.
 NETWORK_NOISE = re.compile(
     r"ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|"

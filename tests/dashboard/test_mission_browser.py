@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from missions import services
 from tests.conftest import token_for
-from tests.dashboard.browser import off_loop
+from tests.dashboard.browser import WITHIN_A_SECOND, off_loop
 from tests.missions.factories import make_mission
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,12 +41,14 @@ def test_the_mission_page_tails_new_log_lines_live(dash_server, pages, make_user
         )
     assert response.status_code == 201, response.text
 
-    expect(log_lines(page)).to_have_count(3, timeout=2000)
+    expect(log_lines(page)).to_have_count(3, timeout=WITHIN_A_SECOND)
     expect(log_lines(page).nth(1)).to_contain_text("Waypoint 1 reached")
     expect(page.locator("#log .line.lvl-warning")).to_contain_text("Low signal")
 
     off_loop(services.mission_set_status, mission_id=mission.id, status="RUNNING")
-    expect(page.locator('[data-field="status"]')).to_have_text("RUNNING")
+    expect(page.locator('[data-field="status"]')).to_have_text(
+        "RUNNING", timeout=WITHIN_A_SECOND
+    )
     expect(page.locator("#history tr")).to_have_count(2)  # created, PENDING -> RUNNING
     expect(page.locator("#actions button")).to_have_text(["Complete", "Fail", "Cancel"])
     expect(log_lines(page)).to_have_count(4)
@@ -66,13 +68,13 @@ def test_auto_scroll_follows_new_lines_and_pauses_when_scrolled_up(
 
     assert distance_from_bottom() < 5
     append(mission, "step 200")
-    expect(log_lines(page)).to_have_count(202)
+    expect(log_lines(page)).to_have_count(202, timeout=WITHIN_A_SECOND)
     assert distance_from_bottom() < 5
 
     log.evaluate("el => { el.scrollTop = 100; }")
     expect(page.locator("#log-follow")).to_be_visible()
     append(mission, "step 201", "step 202")
-    expect(log_lines(page)).to_have_count(204)
+    expect(log_lines(page)).to_have_count(204, timeout=WITHIN_A_SECOND)
     assert log.evaluate("el => el.scrollTop") == 100
     expect(page.locator("#log-follow")).to_contain_text("2 new")
 
@@ -95,7 +97,7 @@ def test_the_level_filter_sticks_in_the_url_and_applies_to_live_lines(
 
     append(mission, "quiet line")
     append(mission, "broke again", level="error")
-    expect(log_lines(page)).to_have_count(2)
+    expect(log_lines(page)).to_have_count(2, timeout=WITHIN_A_SECOND)
     expect(log_lines(page).locator(".msg")).to_have_text(["it broke", "broke again"])
 
 

@@ -154,3 +154,32 @@ def test_admin_change_emits_the_same_events_as_rest(api_as, events):
     assert [_shape(e) for e in via_admin] == [_shape(e) for e in via_rest]
     assert [e["type"] for e in via_admin] == ["widget.created", "widget.state_changed"]
     assert via_admin[0]["meta"]["actor"] == "root"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"nested": {"deeper": 1}},
+        [[1, 2]],
+        object(),
+        b"bytes",
+        {1: "non-string key"},
+    ],
+    ids=["nested-object", "nested-list", "object", "bytes", "int-key"],
+)
+def test_a_payload_holds_plain_values_only(value):
+    before = EventLog.objects.count()
+    with pytest.raises(EventDeclarationError, match="'name' must be plain JSON"):
+        with transaction.atomic():
+            emit("widget.created", {"widget_id": 1, "name": value})
+    assert EventLog.objects.count() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["text", 1, 2.5, True, None, [1, "a"], {"x": 0.5}])
+def test_plain_payload_values_are_accepted(value):
+    with transaction.atomic():
+        row = emit("widget.created", {"widget_id": 1, "name": value})
+        transaction.set_rollback(True)
+    assert row.payload["name"] == value

@@ -24,6 +24,9 @@ def test_openapi_schema_is_valid_and_docs_are_served(api):
     docs = api.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+    # Both slash forms, like every other route.
+    assert api.get("/api/schema", {"format": "json"}).json() == schema
+    assert api.get("/api/docs").status_code == 200
 
 
 def test_unknown_paths_and_bad_json_get_json_errors(api):

@@ -274,6 +274,7 @@ def test_a_transition_refused_while_saving_is_an_error_message(staff, monkeypatc
         "cannot change status from CANCELLED to RUNNING; allowed: none, "
         "CANCELLED is final"
     ]
+    assert [level for level, _ in messages_of(response)] == [constants.ERROR]
     assert Mission.objects.get(pk=mission.pk).status == "CANCELLED"
     # Only the other client's change emitted.
     assert [

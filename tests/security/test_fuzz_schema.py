@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from missions.services import mission_set_status
 from supervisor.services import agent_heartbeat
 from tests.conftest import token_for
 from tests.credits.factories import make_account
@@ -90,6 +91,7 @@ def fuzzed(live_server_process, django_db_blocker):
     database is emptied afterwards, as a transactional test's teardown does."""
     with django_db_blocker.unblock():
         mission = make_mission(name="Survey")
+        mission_set_status(mission_id=mission.id, status="RUNNING")
         make_account("agent-1", initial_credits="100")
         make_agent("agent-1")
         agent_heartbeat(agent_id="agent-1", current_mission_id=mission.id)

@@ -130,6 +130,9 @@ PAGE_ROUTES: dict[str, Page] = {
     "dashboard:agents": Page(),
     "dashboard:robots": Page(),
     "dashboard:credits": Page(),
+    # JSON for the dashboard's charts and tables: signed-in users, like its pages.
+    "dashboard:events-per-minute": Page(),
+    "dashboard:credit-transactions": Page(),
 }
 
 

@@ -1,6 +1,10 @@
 /*
  * Credits: every account's balance and the latest transactions, live; the balance
  * over time of the agent chosen (kept in the URL as ?agent=).
+ *
+ * The transactions come from the ledger, newest first, whatever else the event log
+ * holds; the socket adds new ones. Ledger entries never change, so rows are only
+ * ever added (each once, by transaction id) and the oldest dropped.
  */
 (function () {
   "use strict";
@@ -13,12 +17,12 @@
   const transactionRows = document.getElementById("transaction-rows");
   const empty = document.getElementById("balances-empty");
   const summary = document.getElementById("credits-summary");
-  const KEEP_TRANSACTIONS = 50;
+  const KEEP_TRANSACTIONS = B.config.keepTransactions || 50;
   const MAX_POINTS = 500;
   const MOVEMENTS = ["credits.allocated", "credits.consumed", "credits.refunded"];
   const KIND = { "credits.allocated": "allocation", "credits.consumed": "consumption", "credits.refunded": "refund" };
   const accounts = new Map();
-  const shownSeqs = new Set();
+  const shownTransactions = new Set();
   let selected = new URLSearchParams(window.location.search).get("agent") || "";
 
   // Balances ------------------------------------------------------------------------
@@ -65,32 +69,54 @@
 
   // Transactions --------------------------------------------------------------------
 
-  function addTransaction(event) {
-    const seq = event.meta.seq;
-    if (shownSeqs.has(seq)) return;
-    shownSeqs.add(seq);
+  /** A ledger entry as the transactions endpoint or a credits event tells it. */
+  function fromEvent(event) {
     const p = event.payload;
-    const kind = KIND[event.type];
+    return {
+      id: p.transaction_id,
+      created_at: B.toDate(event.timestamp),
+      agent_id: p.agent_id,
+      kind: KIND[event.type],
+      amount: p.amount,
+      balance_after: p.balance,
+      reason: p.reason,
+      mission_id: p.mission_id || null,
+    };
+  }
+
+  function addTransaction(entry) {
+    const id = Number(entry.id);
+    if (shownTransactions.has(id)) return;
+    const oldest = transactionRows.lastElementChild;
+    if (transactionRows.children.length >= KEEP_TRANSACTIONS && oldest && Number(oldest.dataset.transactionId) > id) return;
+    shownTransactions.add(id);
+    const kind = entry.kind;
     const sign = kind === "consumption" ? "−" : "+";
+    const mission = entry.mission_id;
     const row = h(
       "tr",
-      { dataset: { seq, transactionId: p.transaction_id } },
-      h("td", {}, B.dateTime(B.toDate(event.timestamp))),
-      h("td", { class: "mono" }, p.agent_id),
+      { dataset: { transactionId: id } },
+      h("td", {}, B.dateTime(B.toDate(entry.created_at))),
+      h("td", { class: "mono" }, entry.agent_id),
       h("td", { class: `kind-${kind}` }, kind),
-      h("td", { class: `amount kind-${kind}` }, `${sign}${p.amount}`),
-      h("td", { class: "amount" }, p.balance),
-      h("td", {}, p.reason),
-      h("td", {}, p.mission_id ? h("a", { href: B.config.missionUrl.replace("{id}", p.mission_id), class: "mono" }, p.mission_id.slice(0, 8)) : "–")
+      h("td", { class: `amount kind-${kind}` }, `${sign}${entry.amount}`),
+      h("td", { class: "amount" }, entry.balance_after),
+      h("td", {}, entry.reason),
+      h("td", {}, mission ? h("a", { href: B.config.missionUrl.replace("{id}", mission), class: "mono" }, mission.slice(0, 8)) : "–")
     );
     let before = transactionRows.firstElementChild;
-    while (before && Number(before.dataset.seq) > seq) before = before.nextElementSibling;
+    while (before && Number(before.dataset.transactionId) > id) before = before.nextElementSibling;
     transactionRows.insertBefore(row, before);
     while (transactionRows.children.length > KEEP_TRANSACTIONS) {
-      const oldest = transactionRows.lastElementChild;
-      shownSeqs.delete(Number(oldest.dataset.seq));
-      oldest.remove();
+      const last = transactionRows.lastElementChild;
+      shownTransactions.delete(Number(last.dataset.transactionId));
+      last.remove();
     }
+  }
+
+  async function loadTransactions() {
+    const page = await api(B.config.transactionsUrl, { params: { limit: KEEP_TRANSACTIONS } });
+    for (const entry of page.transactions) addTransaction(entry);
   }
 
   // Balance over time ---------------------------------------------------------------
@@ -128,20 +154,14 @@
 
   B.live({
     types: MOVEMENTS.join(","),
-    onSync: async (_reason, head) => {
-      const [events] = await Promise.all([
-        B.recentEvents({ types: MOVEMENTS.join(","), head, window: 5000 }),
-        loadBalances(),
-      ]);
-      transactionRows.replaceChildren();
-      shownSeqs.clear();
-      for (const event of events.slice(-KEEP_TRANSACTIONS)) addTransaction(event);
+    onSync: async () => {
+      await Promise.all([loadTransactions(), loadBalances()]);
       await loadChart();
     },
     onEvent: (event) => {
       const p = event.payload;
       const account = accounts.get(p.agent_id);
-      addTransaction(event);
+      addTransaction(fromEvent(event));
       if (account) {
         place({ ...account, balance: p.balance, updated_at: new Date(event.timestamp * 1000).toISOString() });
       } else {

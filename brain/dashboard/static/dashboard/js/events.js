@@ -1,6 +1,9 @@
 /*
  * The live event feed: the newest events first, filtered by type (the filter is in
  * the URL), and a chart of events per minute. Every event shows once, by its seq.
+ *
+ * The chart counts the whole log over the last 30 minutes: the server counts the
+ * events up to the seq the page synced at, the socket adds each later one once.
  */
 (function () {
   "use strict";
@@ -19,7 +22,9 @@
   const MINUTE_MS = 60000;
 
   const shown = new Map(); // seq -> row
-  const perMinute = new Map(); // seq -> minute start (ms), for the chart
+  const counted = new Map(); // minute start (ms) -> events up to `countedThrough`
+  let countedThrough = null;
+  const perMinute = new Map(); // seq -> minute start (ms), for events after it
 
   function summary(payload) {
     const text = JSON.stringify(payload);
@@ -42,8 +47,10 @@
 
   function add(event) {
     const seq = event.meta.seq;
-    const minute = Math.floor((event.timestamp * 1000) / MINUTE_MS) * MINUTE_MS;
-    perMinute.set(seq, minute);
+    if (countedThrough === null || seq > countedThrough) {
+      perMinute.set(seq, Math.floor((event.timestamp * 1000) / MINUTE_MS) * MINUTE_MS);
+      chartSoon();
+    }
     if (shown.has(seq)) return;
     const row = rowFor(event);
     let before = rows.firstElementChild;
@@ -56,14 +63,19 @@
       oldest.remove();
     }
     countEl.textContent = `${shown.size} shown`;
-    chartSoon();
   }
 
   async function loadRecent(head) {
-    const events = await B.recentEvents({ types, head, window: HISTORY_SEQS });
+    const [events, rate] = await Promise.all([
+      B.recentEvents({ types, head, window: HISTORY_SEQS }),
+      api(B.config.eventsPerMinuteUrl, { params: { types, through: head } }),
+    ]);
+    counted.clear();
+    rate.counts.forEach((count, i) => counted.set(rate.start * 1000 + i * MINUTE_MS, count));
+    countedThrough = rate.through;
+    for (const seq of perMinute.keys()) if (seq <= countedThrough) perMinute.delete(seq);
     rows.replaceChildren();
     shown.clear();
-    perMinute.clear();
     for (const event of events) add(event);
     countEl.textContent = `${shown.size} shown`;
     updateChart();
@@ -85,13 +97,13 @@
     const now = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
     const start = now - (MINUTES - 1) * MINUTE_MS;
     const counts = new Array(MINUTES).fill(0);
+    for (const [minute, count] of counted) {
+      if (minute < start) counted.delete(minute);
+      else counts[Math.min(MINUTES - 1, (minute - start) / MINUTE_MS)] += count;
+    }
     for (const [seq, minute] of perMinute) {
-      if (minute < start) {
-        perMinute.delete(seq);
-        continue;
-      }
-      const index = Math.min(MINUTES - 1, (minute - start) / MINUTE_MS);
-      counts[index] += 1;
+      if (minute < start) perMinute.delete(seq);
+      else counts[Math.min(MINUTES - 1, (minute - start) / MINUTE_MS)] += 1;
     }
     rateChart.data.labels = counts.map((_, i) => B.clock(new Date(start + i * MINUTE_MS)).slice(0, 5));
     rateChart.data.datasets[0].data = counts;
