@@ -100,7 +100,17 @@ class AgentHeartbeatView(APIView):
 
     write_permissions = ("supervisor.change_agent",)
 
-    @extend_schema(request=AgentHeartbeatSerializer, responses=AgentSerializer)
+    @extend_schema(
+        request=AgentHeartbeatSerializer,
+        responses={
+            200: AgentSerializer,
+            404: OpenApiResponse(description="no such agent"),
+            409: OpenApiResponse(
+                description="current_mission_id names a mission that is not "
+                "RUNNING, or that another agent holds; nothing is recorded"
+            ),
+        },
+    )
     def post(self, request, agent_id):
         serializer = AgentHeartbeatSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

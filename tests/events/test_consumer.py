@@ -282,3 +282,78 @@ async def test_resuming_on_a_process_whose_hub_is_behind_is_not_a_reset(token):
     assert await ws.receive_nothing(timeout=0.5)
     await behind.disconnect()
     await ws.disconnect()
+
+
+async def test_writes_during_a_paged_replay_are_neither_lost_nor_doubled(
+    token, settings
+):
+    """The switch from replay to live under load: the replay spans several pages
+    while other writers keep committing; the socket ends with every event once."""
+    import asyncio
+
+    settings.EVENTS_PAGE_LIMIT = 2
+    for number in range(7):
+        await create(name=f"before {number}")
+    ws = await connect(token)  # keeps this process's hub running
+    await frame(ws)
+
+    async def writer():
+        for number in range(12):
+            await create(name=f"during {number}")
+            await asyncio.sleep(0.005)
+
+    writing = asyncio.create_task(writer())
+    resumed = await connect(token, "since=0")
+    events = await events_from(resumed, 19, timeout=20)
+    await writing
+    assert await resumed.receive_nothing(timeout=1.5)
+    seqs = [event["meta"]["seq"] for event in events]
+    assert seqs == sorted(set(seqs)), "out of order or doubled"
+    logged = await sync_to_async(list)(
+        EventLog.objects.order_by("seq").values_list("seq", flat=True)
+    )
+    assert seqs == logged
+    names = [event["payload"]["name"] for event in events]
+    assert names == [f"before {n}" for n in range(7)] + [
+        f"during {n}" for n in range(12)
+    ]
+    await resumed.disconnect()
+    await ws.disconnect()
+
+
+async def test_one_layer_message_per_commit_and_one_encoding_for_all_sockets(
+    token, monkeypatch
+):
+    """Fan-out: a commit is one channel-layer message for the whole process, and
+    every socket is handed the very same encoded frame (no per-socket work)."""
+    from channels.layers import get_channel_layer
+
+    sockets = [await connect(token) for _ in range(3)]
+    for ws in sockets:
+        await frame(ws)
+    layer = get_channel_layer()
+    sent = []
+    real_group_send = layer.group_send
+
+    async def counting_group_send(group, message):
+        sent.append((group, len(message["events"])))
+        return await real_group_send(group, message)
+
+    monkeypatch.setattr(layer, "group_send", counting_group_send)
+    from brain.events import hub as hub_module
+
+    handed = []
+    real_dispatch = hub_module.EventHub._dispatch
+
+    def recording(self, event):
+        handed.append(event)
+        return real_dispatch(self, event)
+
+    monkeypatch.setattr(hub_module.EventHub, "_dispatch", recording)
+    await create(name="fan out")
+    frames = [(await events_from(ws, 1))[0] for ws in sockets]
+    assert sent == [(sent[0][0], 1)]  # one message, one event, for three sockets
+    assert len(handed) == 1  # the hub took it once, with its frame text encoded
+    assert len({json.dumps(f, sort_keys=True) for f in frames}) == 1
+    for ws in sockets:
+        await ws.disconnect()

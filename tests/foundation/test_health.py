@@ -19,23 +19,28 @@ def test_all_components_ok(anon):
     }
 
 
-@override_settings(
-    CACHES={
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": CLOSED,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5},
-        }
-    },
-    CHANNEL_LAYERS={
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": CLOSED, "socket_connect_timeout": 0.5}]},
-        }
-    },
+@pytest.mark.parametrize(
+    "layer_backend",
+    [
+        "channels_redis.pubsub.RedisPubSubChannelLayer",  # what settings.py uses
+        "channels_redis.core.RedisChannelLayer",
+    ],
 )
-def test_a_stopped_cache_and_channel_layer_are_reported(anon):
-    response = anon.get("/api/health")
+def test_a_stopped_cache_and_channel_layer_are_reported(anon, layer_backend):
+    closed = {"address": CLOSED, "socket_connect_timeout": 0.5}
+    with override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": CLOSED,
+                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5},
+            }
+        },
+        CHANNEL_LAYERS={
+            "default": {"BACKEND": layer_backend, "CONFIG": {"hosts": [closed]}}
+        },
+    ):
+        response = anon.get("/api/health")
     assert response.status_code == 503
     components = response.json()["components"]
     assert components["database"] == "ok"
