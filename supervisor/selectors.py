@@ -4,12 +4,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from brain.errors import NotFound
 from brain.health import OK, check_components
-from missions.models import Mission, MissionStatus
+from missions.models import MissionStatus
+from missions.selectors import mission_counts_by_status
 from supervisor.models import Agent, AgentQuerySet, AgentState
 
 COMPONENTS_CACHE_KEY = "supervisor:components"
@@ -54,18 +55,6 @@ def overall_status(agents: dict[str, int], components: dict[str, str]) -> str:
     return "healthy"
 
 
-def mission_counts() -> dict[str, int]:
-    """Missions by status, all statuses present, counted from the rows in one
-    aggregate query: the same numbers as ``missions.selectors.mission_stats``."""
-    counts = Mission.objects.aggregate(
-        **{
-            status: Count("pk", filter=Q(status=status))
-            for status in MissionStatus.values
-        }
-    )
-    return {status: counts[status] or 0 for status in MissionStatus.values}
-
-
 def component_checks() -> dict[str, str]:
     """The component checks, reused for ``SUPERVISOR_STATUS_CACHE_SECONDS`` so that
     polling every second stays cheap. Only these are cached: they cost round trips
@@ -86,7 +75,7 @@ def supervisor_overview() -> dict[str, Any]:
     """Missions by status and agents by effective state, counted afresh on every call
     (so they always equal ``/api/missions/stats`` and ``/agents``), and the state of
     each component, checked at most once per cache window."""
-    by_status = mission_counts()
+    by_status = mission_counts_by_status()
     agents = agent_state_counts()
     components = component_checks()
     return {

@@ -71,6 +71,18 @@ def _release_test_database(django_db_setup, django_db_blocker):
         )
 
 
+@pytest.fixture
+def plain_static_files(settings):
+    """Admin pages link static files; without ``collectstatic`` there is no manifest,
+    so the admin tests serve them plainly."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+
+
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer():
     """Each test runs its own event loop; channels-redis layers belong to one loop."""

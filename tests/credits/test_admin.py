@@ -8,21 +8,10 @@ from credits.models import Account, LedgerEntry
 from tests.conftest import EventLogView
 from tests.credits.factories import balance_of, make_account
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
 CHANGELIST = "/admin/credits/account/"
 LEDGER = "/admin/credits/ledgerentry/"
-
-
-@pytest.fixture(autouse=True)
-def plain_static_storage(settings):
-    """Admin pages link static files; the manifest exists only after collectstatic."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {
-            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        },
-    }
 
 
 @pytest.fixture

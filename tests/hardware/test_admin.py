@@ -6,18 +6,9 @@ from django.test import Client
 from hardware.models import Robot, RobotCommand
 from tests.hardware.factories import report_state, send_command
 
+pytestmark = pytest.mark.usefixtures("plain_static_files")
+
 CHANGELIST = "/admin/hardware/robot/"
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """Admin pages render without ``collectstatic`` (the manifest does not exist)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {
-            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        },
-    }
 
 
 @pytest.fixture

@@ -10,22 +10,11 @@ from missions.models import Mission, MissionLog
 from tests.conftest import EventLogView
 from tests.missions.factories import make_mission, mission_in, stored
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
 CHANGELIST = "/admin/missions/mission/"
 # The (empty, read-only) log inline's management form, which the add page includes.
 NO_LOG_FORMS = {"log_entries-TOTAL_FORMS": "0", "log_entries-INITIAL_FORMS": "0"}
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    """Admin pages render without a collectstatic manifest."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {
-            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        },
-    }
 
 
 @pytest.fixture

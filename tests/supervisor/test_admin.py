@@ -11,20 +11,9 @@ from tests.conftest import EventLogView
 from tests.missions.factories import make_mission
 from tests.supervisor.factories import agent_in, stored_state
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
 CHANGELIST = "/admin/supervisor/agent/"
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    """Admin pages render without a collectstatic manifest."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {
-            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        },
-    }
 
 
 @pytest.fixture
