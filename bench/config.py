@@ -110,6 +110,10 @@ class Plan:
     idle_settle_seconds: float = 3.0
     # 6. queries per request
     query_page_sizes: tuple[int, int] = (10, 100)
+    # 7. concurrent writers: threads per process, seconds per run, rounds
+    writer_threads: int = 8
+    writer_seconds: float = 5.0
+    writer_rounds: int = 2
 
 
 def plan_for(quick: bool) -> Plan:
@@ -126,5 +130,7 @@ def plan_for(quick: bool) -> Plan:
             bulk_repeats=1,
             idle_counts=(1000,),
             idle_settle_seconds=2.0,
+            writer_seconds=2.0,
+            writer_rounds=1,
         )
     return Plan(quick=False, fanout={100: 1000, 1000: 200})

@@ -169,6 +169,28 @@ def table_rows(scenarios: dict) -> list[dict]:
                 "equal",
                 _met(row["equal"] and row["full_pages"]),
             )
+    if not failed("writers", "7 writers"):
+        w = scenarios["writers"]
+        delivered = "yes" if w["delivered_in_order"] else "NO"
+        add(
+            f"7 writers, {w['threads']} threads, 1 process",
+            f"events/s stored, emit() in a transaction, no HTTP (all delivered "
+            f"in seq order once: {delivered})",
+            _fmt(w["one_process_events_per_second"]),
+            _fmt(w["raw_events_per_second"]) + " (psycopg INSERT+COMMIT)",
+            _fmt(w["ratio_to_raw"], digits=2),
+            ">= 1,500/s",
+            _met(w["one_process_events_per_second"] >= 1500),
+        )
+        add(
+            f"7 writers, {w['threads']} threads, 2 processes",
+            "events/s stored, both processes together",
+            _fmt(w["two_processes_events_per_second"]),
+            _fmt(w["one_process_events_per_second"]) + " (1 process)",
+            _fmt(w["scaling"], "x", 2),
+            ">= 1.6x",
+            _met((w["scaling"] or 0) >= 1.6),
+        )
     return rows
 
 

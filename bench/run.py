@@ -13,7 +13,16 @@ from datetime import datetime
 from pathlib import Path
 
 from bench import config, report
-from bench.scenarios import Context, bulk, fanout, idle, latency, queries, rest
+from bench.scenarios import (
+    Context,
+    bulk,
+    fanout,
+    idle,
+    latency,
+    queries,
+    rest,
+    writers,
+)
 from bench.servers import (
     Server,
     ensure_wrk,
@@ -30,6 +39,7 @@ SCENARIOS = {
     "bulk": bulk,
     "queries": queries,
     "idle": idle,
+    "writers": writers,
 }
 
 

@@ -321,6 +321,9 @@ EVENTS_AUTH_RECHECK_SECONDS = env.float("EVENTS_AUTH_RECHECK_SECONDS", default=5
 EVENTS_SOCKET_QUEUE_LIMIT = env.int("EVENTS_SOCKET_QUEUE_LIMIT", default=10000)
 # Most events one replay or one REST page returns.
 EVENTS_PAGE_LIMIT = env.int("EVENTS_PAGE_LIMIT", default=1000)
+# Seconds a hub waits for a live message that arrived out of order (writers publish
+# after their own commits) before it reads the missing events from the log.
+EVENTS_REORDER_WAIT = env.float("EVENTS_REORDER_WAIT", default=0.05)
 
 # Domain settings --------------------------------------------------------------------
 

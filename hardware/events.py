@@ -1,40 +1,129 @@
-"""The five hardware events (see EVENTS.md)."""
+"""Hardware events.
 
-from brain.events import declare
+Refused input (400), an unknown robot or command (404), an illegal status order
+(409) or a rolled-back transaction emits nothing. Registering a robot and `GET` of
+the robot list, one robot or its command history emit nothing; reading a robot's
+state or the module info emits a live-only event (never stored).
+
+`online` is never stored: a robot is online while its last state report arrived
+less than `HARDWARE_OFFLINE_AFTER_SECONDS` (default 30) ago. Going offline is the
+absence of reports, so no event marks it; read `online` from the robot, or watch for
+`hardware.state_reported` to stop.
+
+## Receiving commands on a robot
+
+A robot's control program opens `/ws/events/?subject=robot_<id>` with
+`Authorization: Token <key>`. It receives every event about `robot_<id>` (the
+commands sent to it, its acks, its state reports and queries) and no other robot's.
+To take only the commands, add `&types=hardware.command_sent`. After a reconnect,
+resume with `since=<last seq seen>` so no command sent meanwhile is missed, then
+report each one with `POST /api/hardware/commands/<command_id>/ack`.
+
+Status order for acks: `sent → acknowledged → executed | failed`, and
+`sent → executed | failed` directly; `executed` and `failed` are final. Anything
+else, including repeating the current status, is refused with 409 and
+`current_status`.
+"""
+
+from pydantic import Field
+
+from brain.events import Payload, declare
 
 SOURCE = "hardware_service"
+READ = "hardware.view_robot"
+ROBOT_TARGET = "robot_{robot_id}"
+ROBOT = ("robot_{robot_id}",)
+
+
+class CommandSent(Payload):
+    robot_id: str
+    command_id: str = Field(description="UUID string")
+    command_type: str = Field(description="movement")
+    command: dict[str, float] = Field(
+        description="{linear_x, linear_y, angular_z}, floats"
+    )
+    sent_at: float = Field(description="Unix seconds")
+
+
+class CommandAcknowledged(Payload):
+    robot_id: str
+    command_id: str = Field(description="UUID string")
+    status: str = Field(description="acknowledged, executed or failed")
+    detail: str = Field(description='"" if none')
+    acknowledged_at: float = Field(description="Unix seconds")
+
+
+class StateReported(Payload):
+    robot_id: str
+    battery_percentage: float = Field(description="0-100")
+    online: bool = Field(description="the robot's liveness after the report")
+    reported_at: float = Field(
+        description="the report's timestamp: the robot's clock if it sent one, "
+        "else arrival time"
+    )
+
+
+class StateQueried(Payload):
+    robot_id: str
+    queried_at: float = Field(description="Unix seconds")
+
+
+class InfoQueried(Payload):
+    version: str
+    queried_at: float = Field(description="Unix seconds")
+
 
 COMMAND_SENT = declare(
     "hardware.command_sent",
     source=SOURCE,
-    target="robot_{robot_id}",
-    payload=("robot_id", "command_id", "command_type", "command", "sent_at"),
+    payload=CommandSent,
+    target=ROBOT_TARGET,
+    subjects=ROBOT,
+    retention_days=90,
+    read_permission=READ,
     description="A movement command was sent to a robot.",
+    trigger="a movement command was stored as sent (POST "
+    "/api/hardware/robots/{id}/command, admin Stop)",
 )
 COMMAND_ACKNOWLEDGED = declare(
     "hardware.command_acknowledged",
     source=SOURCE,
-    target="robot_{robot_id}",
-    payload=("robot_id", "command_id", "status", "detail", "acknowledged_at"),
+    payload=CommandAcknowledged,
+    target=ROBOT_TARGET,
+    subjects=ROBOT,
+    retention_days=90,
+    read_permission=READ,
     description="A robot reported a command acknowledged, executed or failed.",
+    trigger="POST /api/hardware/commands/{id}/ack, once per accepted report",
 )
 STATE_REPORTED = declare(
     "hardware.state_reported",
     source=SOURCE,
-    target="robot_{robot_id}",
-    payload=("robot_id", "battery_percentage", "online", "reported_at"),
+    payload=StateReported,
+    target=ROBOT_TARGET,
+    subjects=ROBOT,
+    retention_days=7,
+    read_permission=READ,
     description="A robot reported its state.",
+    trigger="a state report was stored (POST /api/hardware/robots/{id}/state)",
 )
 STATE_QUERIED = declare(
     "hardware.state_queried",
     source=SOURCE,
-    target="robot_{robot_id}",
-    payload=("robot_id", "queried_at"),
+    payload=StateQueried,
+    target=ROBOT_TARGET,
+    subjects=ROBOT,
+    live_only=True,
+    read_permission=READ,
     description="Someone read a robot's latest state.",
+    trigger="GET /api/hardware/robots/{id}/state",
 )
 INFO_QUERIED = declare(
     "hardware.info_queried",
     source=SOURCE,
-    payload=("version", "queried_at"),
+    payload=InfoQueried,
+    live_only=True,
+    read_permission=READ,
     description="Someone read the hardware module's info.",
+    trigger="GET /api/hardware/info",
 )

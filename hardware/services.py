@@ -1,7 +1,7 @@
 """Every write to robots, state reports and commands; views and admin call these.
 
 Two reads live here too, ``hardware_info_query`` and ``robot_state_query``: the spec
-records each of them as an event, and an event is written in a transaction.
+announces each of them with an event, a live-only one that writes nothing.
 """
 
 import re
@@ -135,17 +135,15 @@ def robot_report_state(
     return robot, state
 
 
-@transaction.atomic
 def robot_state_query(*, robot_id: str) -> Robot:
-    """The robot with its latest state; the read is recorded as an event."""
+    """The robot with its latest state; the read is announced (live-only)."""
     robot = selectors.robot_get(robot_id)
     state_queried.send(sender=Robot, robot=robot, queried_at=timezone.now())
     return robot
 
 
-@transaction.atomic
 def hardware_info_query() -> dict[str, Any]:
-    """The module's name, version, platforms and features; recorded as an event."""
+    """The module's name, version, platforms and features; announced (live-only)."""
     info = selectors.hardware_info()
     info_queried.send(sender=Robot, version=info["version"], queried_at=timezone.now())
     return info

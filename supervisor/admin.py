@@ -57,7 +57,6 @@ class AgentAdmin(admin.ModelAdmin):
         "current_mission",
     ]
     list_filter = [EffectiveStateFilter, "role"]
-    list_select_related = ["current_mission"]
     search_fields = ["=agent_id", "name", "role"]
     ordering = ["agent_id"]
     actions = [
@@ -69,6 +68,10 @@ class AgentAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_effective_state()
+
+    @admin.display(description="current mission")
+    def current_mission(self, agent: Agent):
+        return agent.current_mission_id or "—"
 
     @admin.display(description="state", ordering="effective_state")
     def shown_state(self, agent: Agent) -> str:

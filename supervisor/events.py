@@ -1,48 +1,173 @@
-"""The five supervisor events (see EVENTS.md)."""
+"""Supervisor events.
 
-from brain.events import declare
+States are `healthy degraded offline unknown`. `reason` says what caused a state
+change:
+
+| cause | `reason` | `old_state` |
+|---|---|---|
+| control action (REST `POST /api/supervisor/control` or an admin action) | `"<action>: <reason given>"`, e.g. `"pause: maintenance"`; `"<action>: no reason given"` without one; admin actions give `"requested in admin by <user>"` | the state the agent counted as (see below) |
+| heartbeat | `"heartbeat"` | the state the agent counted as |
+| offline check (`manage.py watch_agents`) | `"no heartbeat for <N> s"` | the state last recorded (`healthy`, `degraded` or `unknown`) |
+
+Every accepted control action emits one event, even `restart` of a healthy agent
+(`healthy` → `healthy`): the restart happened. A heartbeat emits only when the state
+changes. A refused or disabled action, invalid input or a rolled-back transaction
+emits nothing. Updating a known agent (`POST /api/supervisor/agents` answering 200,
+or an admin change) emits nothing: it is not a registration and changes no state.
+Reading the health, the status or the agent list emits a live-only event (never
+stored): a socket subscribed to `supervisor.*` sees who looks.
+
+To follow one agent, subscribe with `subject=agent_<id>`.
+
+## How an agent's state is decided
+
+- **The heartbeat window** (`SUPERVISOR_HEARTBEAT_WINDOW_SECONDS`, 60) is counted from
+  the agent's last sign of life: the later of its last heartbeat and its registration
+  or last `restart`. An agent that registered and never beat therefore counts as
+  `unknown` for one window and then as `offline`.
+- **Counts as offline wherever shown.** Past the window, the API, admin and `/status`
+  show the agent as `offline` at once (computed in SQL,
+  `Agent.objects.with_effective_state()`), before anything is recorded. Control
+  rules and the `current_state` of a refused action use this same effective state.
+- **The offline check** (`manage.py watch_agents`, every
+  `SUPERVISOR_CHECK_INTERVAL_SECONDS`, started by `bin/run`) records the change in
+  the stored state and emits `agent_state_changed` exactly once per transition: each
+  agent is locked with `skip_locked` and re-checked, so concurrent checkers never both
+  record it. Each RUNNING mission assigned to the agent is then set FAILED
+  (`mission.status_changed`, with `reason` "agent <id> went offline (no heartbeat for
+  N s)" in the automatic log line's data) and gets an `error` log line saying why
+  (`mission.log_appended`). An agent already recorded offline that still holds a
+  RUNNING mission (it claimed one after going offline) has it failed on the next
+  pass, with no agent event.
+- **A heartbeat** marks the agent seen. It may report `healthy` or `degraded`.
+  Without a state, an agent that counted as `offline` or `unknown` becomes `healthy`
+  and any other keeps its state, so a paused agent stays `degraded` until resumed or
+  until it reports `healthy` itself. An agent that beats after the window but before
+  the check recorded it comes back (`offline` → `healthy`) and keeps its mission.
+- **Control actions**: `pause` healthy → degraded; `resume` degraded or unknown →
+  healthy; `kill` healthy, degraded or unknown → offline, failing its RUNNING
+  missions as the offline check does (reason "agent <id> was killed (<reason>)");
+  `restart` any → healthy, with a fresh heartbeat window. The registry cannot stop a
+  process: an agent that keeps beating after a `kill` is back on its next heartbeat.
+  `SUPERVISOR_ALLOW_KILL` / `SUPERVISOR_ALLOW_RESTART` set to false refuse those
+  actions (403) before the agent is looked up.
+- **Current mission** is derived, never stored twice: it is the RUNNING mission
+  assigned to the agent (`Mission.assigned_agent`, set by a claim,
+  `POST /api/missions/claim`). It changes with the mission events, so it emits no
+  supervisor event; no receiver of a mission signal writes an agent row.
+- **A heartbeat's `current_mission_id`** says which mission the agent believes it
+  works on; it is checked against the missions: it must name a RUNNING mission
+  assigned to this agent. An unknown mission is `400` (`current_mission_id` in the
+  body, as for other invalid input); a mission that is not RUNNING
+  (`mission_status`) or is not this agent's (`assigned_agent`) is `409`. A refused
+  heartbeat changes nothing — not the state, not `last_heartbeat` — and emits
+  nothing; an agent whose mission ended should send `null` (or leave the field out).
+
+## `GET /api/supervisor/status` and its cache
+
+Mission counts and agent counts are counted afresh on every call (one aggregate
+query each), so they always equal `/api/missions/stats` and the agent list. Only the
+component checks (database, cache, channel layer: round trips to three services) are
+reused for `SUPERVISOR_STATUS_CACHE_SECONDS` (1 s), so polling every second stays
+cheap and a component that goes down shows within that window. With the cache itself
+down, every call checks afresh.
+"""
+
+from pydantic import Field
+
+from brain.events import Payload, declare
 
 SOURCE = "supervisor_service"
+READ = "supervisor.view_agent"
+AGENT_TARGET = "agent_{agent_id}"
+AGENT = ("agent_{agent_id}",)
+
+
+class HealthChecked(Payload):
+    status: str = Field(description='"ok"')
+    checked_at: float = Field(description="Unix seconds")
+
+
+class StatusQueried(Payload):
+    total_missions: int
+    running_missions: int
+    pending_missions: int
+    completed_missions: int
+    failed_missions: int
+    cancelled_missions: int
+    agent_count: int
+    queried_at: float = Field(description="Unix seconds")
+
+
+class AgentsListed(Payload):
+    agent_count: int = Field(description="agents matching the filters, all pages")
+    queried_at: float = Field(description="Unix seconds")
+
+
+class AgentRegistered(Payload):
+    agent_id: str
+    name: str
+    role: str = Field(description='"" if none')
+    registered_at: float = Field(description="Unix seconds")
+
+
+class AgentStateChanged(Payload):
+    agent_id: str
+    old_state: str
+    new_state: str
+    reason: str = Field(description="what caused the change (see above)")
+    changed_at: float = Field(description="Unix seconds")
+
 
 HEALTH_CHECKED = declare(
     "supervisor.health_checked",
     source=SOURCE,
-    payload=("status", "checked_at"),
+    payload=HealthChecked,
+    live_only=True,
+    read_permission=READ,
     description="Someone asked whether the supervisor is up.",
+    trigger="GET /api/supervisor/health",
 )
 STATUS_QUERIED = declare(
     "supervisor.status_queried",
     source=SOURCE,
-    payload=(
-        "total_missions",
-        "running_missions",
-        "pending_missions",
-        "completed_missions",
-        "failed_missions",
-        "cancelled_missions",
-        "agent_count",
-        "queried_at",
-    ),
+    payload=StatusQueried,
+    live_only=True,
+    read_permission=READ,
     description="Someone read the system overview.",
+    trigger="each GET /api/supervisor/status; the counts are the ones that call "
+    "returned",
 )
 AGENTS_LISTED = declare(
     "supervisor.agents_listed",
     source=SOURCE,
-    payload=("agent_count", "queried_at"),
+    payload=AgentsListed,
+    live_only=True,
+    read_permission=READ,
     description="Someone listed the agents.",
+    trigger="each GET /api/supervisor/agents",
 )
 AGENT_REGISTERED = declare(
     "supervisor.agent_registered",
     source=SOURCE,
-    target="agent_{agent_id}",
-    payload=("agent_id", "name", "role", "registered_at"),
+    payload=AgentRegistered,
+    target=AGENT_TARGET,
+    subjects=AGENT,
+    retention_days=365,
+    read_permission=READ,
     description="A new agent was registered.",
+    trigger="a new agent was registered (REST POST /api/supervisor/agents "
+    "answering 201, or admin add)",
 )
 AGENT_STATE_CHANGED = declare(
     "supervisor.agent_state_changed",
     source=SOURCE,
-    target="agent_{agent_id}",
-    payload=("agent_id", "old_state", "new_state", "reason", "changed_at"),
+    payload=AgentStateChanged,
+    target=AGENT_TARGET,
+    subjects=AGENT,
+    retention_days=365,
+    read_permission=READ,
     description="An agent's state changed: a control action, a heartbeat, or the "
     "offline check.",
+    trigger="a control action, a heartbeat or the offline check changed the state",
 )

@@ -89,11 +89,28 @@ def effective_state_expression(now: datetime) -> models.Case:
     )
 
 
+def running_missions(agent_id) -> models.QuerySet:
+    """The RUNNING missions an agent holds: ``Mission.assigned_agent`` is the one
+    record of who holds a mission."""
+    from missions.models import Mission, MissionStatus
+
+    return Mission.objects.filter(
+        assigned_agent=agent_id, status=MissionStatus.RUNNING
+    ).order_by("-updated_at")
+
+
 class AgentQuerySet(models.QuerySet):
     def with_effective_state(self, now: datetime | None = None) -> "AgentQuerySet":
-        """Annotate ``effective_state``: what the agent counts as right now."""
-        return self.alias(last_sign_of_life=last_sign_of_life_expression()).annotate(
-            effective_state=effective_state_expression(now or timezone.now())
+        """Annotate ``effective_state`` (what the agent counts as right now) and
+        ``running_mission_id`` (its current mission, derived from the missions)."""
+        return (
+            self.alias(last_sign_of_life=last_sign_of_life_expression())
+            .annotate(effective_state=effective_state_expression(now or timezone.now()))
+            .annotate(
+                running_mission_id=models.Subquery(
+                    running_missions(models.OuterRef("pk")).values("pk")[:1]
+                )
+            )
         )
 
     def stale(self, now: datetime) -> "AgentQuerySet":
@@ -128,13 +145,6 @@ class Agent(models.Model):
         help_text="When the agent was registered or last restarted; the heartbeat "
         "window is counted from the later of this and the last heartbeat.",
     )
-    current_mission = models.ForeignKey(
-        "missions.Mission",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
     meta = models.JSONField(default=dict, blank=True, validators=[validate_meta])
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -158,6 +168,13 @@ class Agent(models.Model):
         if self.last_heartbeat is None:
             return self.started_at
         return max(self.last_heartbeat, self.started_at)
+
+    @property
+    def current_mission_id(self):
+        """The RUNNING mission the agent holds (the latest, if several), or None."""
+        if "running_mission_id" in self.__dict__:
+            return self.running_mission_id
+        return running_missions(self.agent_id).values_list("pk", flat=True).first()
 
     def is_stale(self, now: datetime) -> bool:
         return self.last_sign_of_life < now - heartbeat_window()

@@ -31,8 +31,11 @@ class AgentSerializer(serializers.ModelSerializer):
     heartbeat window has passed, even before the offline check recorded it)."""
 
     state = serializers.SerializerMethodField()
-    current_mission = serializers.PrimaryKeyRelatedField(
-        read_only=True, allow_null=True
+    current_mission = serializers.UUIDField(
+        source="current_mission_id",
+        read_only=True,
+        allow_null=True,
+        help_text="the RUNNING mission assigned to the agent (by a claim), or null",
     )
 
     class Meta:

@@ -1,11 +1,9 @@
-"""Every write to agents. Views, admin, ``watch_agents`` and the missions receiver
-call these.
+"""Every write to agents. Views, admin and ``watch_agents`` call these.
 
 Lock order, everywhere: an agent's missions before the agent. The missions services
-lock a mission and then, through the receiver in ``signals.py``, update its agent; the
-supervisor does the same, so two transactions never wait on each other in a circle.
-All row locks come before the first event of a transaction
-(``brain/events/publish.py``).
+lock missions only (no receiver of theirs touches an agent), and the supervisor
+locks the missions it will fail before the agent, so two transactions never wait on
+each other in a circle. ``emit()`` takes no lock inside a transaction.
 """
 
 import logging
@@ -68,11 +66,7 @@ def agent_register(
             started_at=now,
             created_at=now,
         )
-        agent.full_clean(
-            exclude=["current_mission"],
-            validate_unique=False,
-            validate_constraints=False,
-        )
+        agent.full_clean(validate_unique=False, validate_constraints=False)
         try:
             with transaction.atomic():
                 agent.save(force_insert=True)
@@ -92,9 +86,7 @@ def agent_register(
         if value is not None:
             setattr(agent, field_name, value)
             update_fields.append(field_name)
-    agent.full_clean(
-        exclude=["current_mission"], validate_unique=False, validate_constraints=False
-    )
+    agent.full_clean(validate_unique=False, validate_constraints=False)
     agent.save(update_fields=update_fields)
     return agent, False
 
@@ -122,22 +114,18 @@ def agent_heartbeat(
 
     Without a state, an agent that counted as offline or unknown becomes healthy and
     any other keeps its state (so a paused agent stays paused). ``current_mission_id``
-    sets the mission it works on (``None`` clears it); left out, it is unchanged. The
-    mission must be RUNNING and this agent's or no agent's (see
-    ``_lock_reported_mission``); an unassigned one is not assigned, since assignment
-    is the missions app's (a claim). A refused heartbeat changes nothing, not even
-    the time the agent was last seen, and emits nothing.
+    names the mission the agent believes it works on: it must be a RUNNING mission
+    assigned to this agent (see ``_lock_reported_mission``); ``None`` or left out,
+    nothing is checked. A refused heartbeat changes nothing, not even the time the
+    agent was last seen, and emits nothing.
     """
     if state is not None and state not in HEARTBEAT_STATES:
         raise Invalid(
             f"a heartbeat reports the state healthy or degraded, not {state!r}",
             state=[f"must be one of: {', '.join(HEARTBEAT_STATES)}"],
         )
-    mission_pk = UNCHANGED
-    if current_mission_id is None:
-        mission_pk = None
-    elif current_mission_id is not UNCHANGED:
-        mission_pk = _lock_reported_mission(current_mission_id, agent_id=agent_id)
+    if current_mission_id is not None and current_mission_id is not UNCHANGED:
+        _lock_reported_mission(current_mission_id, agent_id=agent_id)
     agent = _locked_agent(agent_id)
     now = timezone.now()
     old_state = agent.effective_state_at(now)
@@ -148,11 +136,7 @@ def agent_heartbeat(
         new_state = state
     agent.state = new_state
     agent.last_heartbeat = now
-    update_fields = ["state", "last_heartbeat", "updated_at"]
-    if mission_pk is not UNCHANGED:
-        agent.current_mission_id = mission_pk
-        update_fields.append("current_mission")
-    agent.save(update_fields=update_fields)
+    agent.save(update_fields=["state", "last_heartbeat", "updated_at"])
     if new_state != old_state:
         agent_state_changed.send(
             sender=Agent,
@@ -212,7 +196,7 @@ def agent_control(*, agent_id: str, action: str, reason: str = "") -> tuple[Agen
     )
     if missions:
         _fail_missions(agent.agent_id, missions, why=f"was killed ({why})")
-        agent.refresh_from_db(fields=["current_mission", "updated_at"])
+        agent.refresh_from_db(fields=["updated_at"])
     message = f"agent {agent_id} {rule.past_tense}: {old_state} → {rule.new_state}"
     return agent, message
 
@@ -288,29 +272,9 @@ def _check_agent(agent_id: str, *, now: datetime) -> tuple[bool, list[str]]:
     return marked, _fail_missions(agent.agent_id, missions, why=why)
 
 
-# Missions held by agents --------------------------------------------------------------
-
-
-@transaction.atomic
-def agent_take_mission(*, agent_id: str, mission: Mission) -> None:
-    """The mission the agent claimed is its current one (if the agent is known)."""
-    Agent.objects.filter(pk=agent_id).update(
-        current_mission=mission, updated_at=timezone.now()
-    )
-
-
-@transaction.atomic
-def agents_release_mission(*, mission: Mission) -> None:
-    """A mission that ended is no agent's current one any more."""
-    Agent.objects.filter(current_mission=mission).update(
-        current_mission=None, updated_at=timezone.now()
-    )
-
-
 # Reads that are events ----------------------------------------------------------------
 
 
-@transaction.atomic
 def supervisor_health_check() -> dict[str, Any]:
     """The supervisor answers: ``{"status": "ok", "timestamp": ...}``."""
     now = timezone.now()
@@ -320,18 +284,12 @@ def supervisor_health_check() -> dict[str, Any]:
 
 def supervisor_status_query() -> dict[str, Any]:
     """The system overview (current counts, briefly cached component checks); every
-    call is recorded as an event.
-
-    The component checks run outside the transaction, so a slow cache or channel
-    layer never holds one open.
-    """
+    call sends a live-only event (nothing is written)."""
     overview = selectors.supervisor_overview()
-    with transaction.atomic():
-        status_queried.send(sender=Agent, overview=overview, queried_at=timezone.now())
+    status_queried.send(sender=Agent, overview=overview, queried_at=timezone.now())
     return overview
 
 
-@transaction.atomic
 def agents_list_record(*, agent_count: int) -> None:
     agents_listed.send(sender=Agent, agent_count=agent_count, queried_at=timezone.now())
 
@@ -354,14 +312,13 @@ def _lock_running_missions(agent_id: str) -> list[Mission]:
     )
 
 
-def _lock_reported_mission(mission_id: uuid.UUID | str, *, agent_id: str) -> uuid.UUID:
-    """The mission a heartbeat names, key-locked before the agent (the lock order),
-    if the agent may work on it.
+def _lock_reported_mission(mission_id: uuid.UUID | str, *, agent_id: str) -> None:
+    """Check the mission a heartbeat names is a RUNNING one this agent holds,
+    key-locked before the agent (the lock order) so it cannot change until the
+    heartbeat commits.
 
-    It must be RUNNING, and either assigned to this agent or assigned to none and not
-    another agent's current mission. An unknown mission is invalid input (400); a
-    mission the agent may not hold is a conflict with the mission's state (409). The
-    lock keeps the mission from changing until the heartbeat commits.
+    An unknown mission is invalid input (400); a mission the agent does not hold is
+    a conflict with the mission's state (409).
     """
     try:
         pk = mission_id if isinstance(mission_id, uuid.UUID) else uuid.UUID(mission_id)
@@ -388,27 +345,14 @@ def _lock_reported_mission(mission_id: uuid.UUID | str, *, agent_id: str) -> uui
             current_mission_id=str(pk),
             mission_status=status,
         )
-    if owner and owner != agent_id:
+    if owner != agent_id:
         raise Conflict(
-            f"current_mission_id: mission {pk} is assigned to agent {owner}",
+            f"current_mission_id: mission {pk} is "
+            + (f"assigned to agent {owner}" if owner else "assigned to no agent")
+            + "; an agent holds a mission by claiming it (POST /api/missions/claim)",
             current_mission_id=str(pk),
             assigned_agent=owner,
         )
-    if not owner:
-        holder = (
-            Agent.objects.filter(current_mission=pk)
-            .exclude(pk=agent_id)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if holder is not None:
-            raise Conflict(
-                f"current_mission_id: mission {pk} is already the current mission "
-                f"of agent {holder}",
-                current_mission_id=str(pk),
-                held_by=holder,
-            )
-    return pk
 
 
 def _record_state(

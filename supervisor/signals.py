@@ -1,15 +1,13 @@
 """Supervisor signals, sent by the services, and the receivers that emit events.
 
-The receivers here are the only producers of the supervisor events. The supervisor
-also listens to ``missions.signals.mission_status_changed`` to keep each agent's
-``current_mission`` in step with the missions it claims and finishes.
+The receivers here are the only producers of the supervisor events, and do nothing
+else. An agent's current mission is derived from the missions (see
+``models.running_missions``), so nothing here listens to mission signals.
 """
 
 from django.dispatch import Signal, receiver
 
 from brain.events import emit
-from missions.models import FINAL_STATUSES, MissionStatus
-from missions.signals import mission_status_changed
 from supervisor.events import (
     AGENT_REGISTERED,
     AGENT_STATE_CHANGED,
@@ -90,14 +88,3 @@ def emit_agent_state_changed(
             "changed_at": changed_at.timestamp(),
         },
     )
-
-
-@receiver(mission_status_changed, dispatch_uid="supervisor.track_current_mission")
-def track_current_mission(sender, mission, old_status, new_status, **kwargs) -> None:
-    """A claimed mission becomes its agent's current one; an ended one is cleared."""
-    from supervisor import services
-
-    if new_status == MissionStatus.RUNNING and mission.assigned_agent:
-        services.agent_take_mission(agent_id=mission.assigned_agent, mission=mission)
-    elif new_status in FINAL_STATUSES:
-        services.agents_release_mission(mission=mission)

@@ -4,7 +4,7 @@
 with ``declare()`` in their own ``events.py``; see ``brain/events/README.md``.
 """
 
-from brain.events.registry import EventType, declare, registered_types
+from brain.events.registry import EventType, Payload, declare, registered_types
 
 
 def emit(type: str, payload: dict, **kwargs):
@@ -15,10 +15,10 @@ def emit(type: str, payload: dict, **kwargs):
 
 
 def emit_many(items, **kwargs):
-    """Store several ``(type, payload)`` events with one INSERT, delivered on commit."""
+    """Store several ``(type, payload)`` events, delivered on commit."""
     from brain.events.publish import emit_many as _emit_many
 
     return _emit_many(items, **kwargs)
 
 
-__all__ = ["EventType", "declare", "emit", "emit_many", "registered_types"]
+__all__ = ["EventType", "Payload", "declare", "emit", "emit_many", "registered_types"]

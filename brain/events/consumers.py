@@ -19,6 +19,7 @@ from django.conf import settings
 from brain.events import revocation, selectors
 from brain.events.filters import EventFilter, FilterError
 from brain.events.hub import get_hub, run_db
+from brain.events.registry import readable_types
 from brain.events.wire import WireEvent
 
 logger = logging.getLogger(__name__)
@@ -71,10 +72,13 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self.credential = revocation.credential_of(self.scope)
+        self.readable = await run_db(readable_types, user)
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         try:
             event_filter = EventFilter.parse(
-                query.get("types", [None])[0], query.get("subject", [None])[0]
+                query.get("types", [None])[0],
+                query.get("subject", [None])[0],
+                self.readable,
             )
             since = _parse_since(query.get("since", [None])[0])
         except FilterError as exc:
@@ -82,10 +86,15 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             await self.send(_control("error", detail=str(exc)))
             await self.close(code=CLOSE_BAD_REQUEST)
             return
+        # The socket's start is its handshake: registered with the hub (which takes
+        # its position) before the client learns it is connected, so every event
+        # committed after the handshake reaches it, on a cold process too.
+        self.filter = event_filter
+        self.hub = get_hub()
+        head = await self.hub.add(self)
         await self.accept()
         self.writer = asyncio.create_task(self._write_loop())
-        self.hub = get_hub()
-        await self._subscribe(event_filter, since)
+        await self._subscribe(event_filter, since, head)
 
     async def disconnect(self, code):
         if self.hub is not None:
@@ -95,11 +104,14 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
 
     # Subscribing and resuming ---------------------------------------------------------
 
-    async def _subscribe(self, event_filter: EventFilter, since: int | None) -> None:
-        self.catching_up = True
-        self.pending = []
-        self.filter = event_filter
-        head = await self.hub.add(self)
+    async def _subscribe(
+        self, event_filter: EventFilter, since: int | None, head: int | None = None
+    ) -> None:
+        if head is None:
+            self.catching_up = True
+            self.pending = []
+            self.filter = event_filter
+            head = await self.hub.add(self)
         described = event_filter.describe()
         if since is None:
             self._enqueue(_control("subscribed", last_seq=head, **described))
@@ -162,6 +174,10 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             return
         if self.catching_up:
             self.pending.append(event)
+            return
+        if event.seq is None:
+            # Live-only: no place in the log, so no position to keep.
+            self._enqueue(event.text)
             return
         if event.seq <= self.position:
             return
@@ -264,7 +280,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self.subscribe_times.append(now)
         try:
             event_filter = EventFilter.parse(
-                message.get("types"), message.get("subject")
+                message.get("types"), message.get("subject"), self.readable
             )
             since = _parse_since(message.get("since"))
         except FilterError as exc:

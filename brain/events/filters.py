@@ -5,13 +5,12 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from brain.events.registry import SUBJECT_FIELDS
+from brain.events.registry import registered_types
 
 TYPE_PATTERN = re.compile(r"^[a-z0-9_.*]{1,100}$")
 # ``<kind>_<id>``: mission_, robot_, agent_, or any other target prefix.
 SUBJECT = re.compile(r"^([a-z]+)_([A-Za-z0-9_.:-]{1,64})$")
 MAX_PATTERNS = 20
-_KIND_FIELD = {kind: f for f, kind in SUBJECT_FIELDS.items()}
 
 
 class FilterError(ValueError):
@@ -22,10 +21,17 @@ class FilterError(ValueError):
 class EventFilter:
     types: tuple[str, ...] = ()
     subject: str | None = None
+    # The types the reader may receive (its permissions); None: every type.
+    readable: frozenset[str] | None = None
     _type_regex: re.Pattern | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def parse(cls, types: str | list | None, subject: str | None) -> "EventFilter":
+    def parse(
+        cls,
+        types: str | list | None,
+        subject: str | None,
+        readable: frozenset[str] | None = None,
+    ) -> "EventFilter":
         if isinstance(types, str):
             patterns = [p.strip() for p in types.split(",") if p.strip()]
         elif isinstance(types, list) and all(isinstance(p, str) for p in types):
@@ -53,9 +59,18 @@ class EventFilter:
                     "(?:" + re.escape(p).replace(r"\*", ".*") + ")$" for p in patterns
                 )
             )
-        return cls(types=tuple(patterns), subject=subject, _type_regex=regex)
+        if readable is not None and readable >= set(registered_types()):
+            readable = None
+        return cls(
+            types=tuple(patterns),
+            subject=subject,
+            readable=readable,
+            _type_regex=regex,
+        )
 
     def matches(self, type_: str, subjects: frozenset[str]) -> bool:
+        if self.readable is not None and type_ not in self.readable:
+            return False
         if self.subject is not None and self.subject not in subjects:
             return False
         if self._type_regex is not None and not self._type_regex.match(type_):
@@ -64,6 +79,8 @@ class EventFilter:
 
     def to_q(self) -> Q:
         q = Q()
+        if self.readable is not None:
+            q &= Q(type__in=sorted(self.readable))
         if self._type_regex is not None:
             type_q = Q()
             for pattern in self.types:
@@ -76,11 +93,8 @@ class EventFilter:
                     type_q |= Q(type__regex=regex)
             q &= type_q
         if self.subject is not None:
-            kind, value = SUBJECT.match(self.subject).groups()
-            subject_q = Q(target=self.subject)
-            if kind in _KIND_FIELD:
-                subject_q |= Q(**{_KIND_FIELD[kind]: value})
-            q &= subject_q
+            # The target is one of the subjects.
+            q &= Q(subjects__has=self.subject)
         return q
 
     def describe(self) -> dict:

@@ -24,12 +24,13 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from brain.events import revocation, selectors
+from brain.events import revocation, selectors, sequencer
 from brain.events.wire import GROUP, MESSAGE_TYPE, WireEvent
 
 logger = logging.getLogger(__name__)
 
 GROUP_REFRESH_SECONDS = 10.0
+JOIN_WAIT_SECONDS = 1.0
 
 
 def _db_call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
@@ -63,7 +64,12 @@ class EventHub:
         self._started = False
         self._start_lock = asyncio.Lock()
         self._stopping: set[asyncio.Task] = set()
-        self.stats = {"live": 0, "healed": 0, "duplicates": 0}
+        self._sequences_stragglers = connection.vendor == "postgresql"
+        self.stats = {"live": 0, "live_only": 0, "healed": 0, "duplicates": 0}
+        # Events that arrived ahead of a missing seq, by seq.
+        self._held: dict[int, WireEvent] = {}
+        self._gap_task: asyncio.Task | None = None
+        self._joined = asyncio.Event()
 
     # Life cycle ---------------------------------------------------------
 
@@ -96,12 +102,20 @@ class EventHub:
                 task.cancel()
             self._tasks = []
             self.last_seq = await run_db(selectors.log_head)
+            self._joined.clear()
             if self.layer is not None:
                 # The channel is made inside the loop, which retries: a hub must
                 # start (and serve sockets from the log) while Redis is down.
                 self._tasks.append(asyncio.create_task(self._receive_loop()))
             self._tasks.append(asyncio.create_task(self._poll_loop()))
             self._started = True
+            if self.layer is not None:
+                # Live delivery from the first event on, when the layer answers;
+                # the log poll covers the start either way.
+                try:
+                    await asyncio.wait_for(self._joined.wait(), JOIN_WAIT_SECONDS)
+                except TimeoutError:
+                    pass
 
     async def _stop(self) -> None:
         async with self._start_lock:
@@ -110,6 +124,10 @@ class EventHub:
             # Marked stopped before any await: a later add() starts afresh.
             self._started = False
             tasks, self._tasks = self._tasks, []
+            if self._gap_task is not None:
+                tasks.append(self._gap_task)
+                self._gap_task = None
+            self._held.clear()
             channel, self.channel = self.channel, None
             for task in tasks:
                 task.cancel()
@@ -138,6 +156,7 @@ class EventHub:
                     # whatever the layer forgets (a Redis restart, group expiry).
                     await self.layer.group_add(GROUP, channel)
                     joined_at = loop.time()
+                    self._joined.set()
                 message = await self.layer.receive(channel)
                 backoff = 0.1
             except asyncio.CancelledError:
@@ -158,15 +177,48 @@ class EventHub:
     async def handle_live(self, events: list[WireEvent]) -> None:
         async with self._lock:
             for event in events:
-                if event.seq <= self.last_seq:
+                if event.seq is None:
+                    # Live-only: to whoever is subscribed now, in no order.
+                    self._dispatch(event)
+                    self.stats["live_only"] += 1
+                elif event.seq <= self.last_seq:
                     self.stats["duplicates"] += 1
-                    continue
-                if event.seq > self.last_seq + 1:
-                    # The gap is final: ``event`` committed, so every lower seq did
-                    # or never will.
-                    await self._catch_up(upto=event.seq - 1)
-                self._dispatch(event)
+                else:
+                    self._held[event.seq] = event
+            self._release_held()
+            if self._held and self._gap_task is None:
+                # Writers publish after their own commits, so messages can arrive
+                # out of order: wait briefly for the missing ones before reading
+                # the log. The gap is final either way (seq is dense and committed).
+                self._gap_task = asyncio.create_task(self._fill_gap())
+
+    def _release_held(self) -> None:
+        """Dispatch held events that are next in order; drop those already passed."""
+        while self._held:
+            lowest = min(self._held)
+            if lowest <= self.last_seq:
+                del self._held[lowest]
+            elif lowest == self.last_seq + 1:
+                self._dispatch(self._held.pop(lowest))
                 self.stats["live"] += 1
+            else:
+                return
+
+    async def _fill_gap(self) -> None:
+        try:
+            await asyncio.sleep(settings.EVENTS_REORDER_WAIT)
+            async with self._lock:
+                if self._held:
+                    await self._catch_up(upto=min(self._held) - 1)
+                    self._release_held()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the poll heals it
+            logger.warning("gap fill failed: %r", exc)
+        finally:
+            self._gap_task = None
+            if self._held and self._started:
+                self._gap_task = asyncio.create_task(self._fill_gap())
 
     async def _poll_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -174,8 +226,11 @@ class EventHub:
         while True:
             await asyncio.sleep(settings.EVENTS_POLL_INTERVAL)
             try:
+                if self._sequences_stragglers:
+                    await run_db(sequencer.sequence_stragglers)
                 async with self._lock:
                     await self._catch_up(upto=None)
+                    self._release_held()
                 if loop.time() - checked_at >= settings.EVENTS_AUTH_RECHECK_SECONDS:
                     checked_at = loop.time()
                     await self._revoke_stale_credentials()

@@ -3,47 +3,112 @@
 import json
 
 from django.db import models
+from django.db.models import Lookup
 
 SCHEMA_VERSION = 1
 
 
-class EventLog(models.Model):
-    """One Charter event. ``seq`` is its position in the log and only grows."""
+class SubjectsField(models.Field):
+    """What an event is about (``mission_<id>``, ``robot_<id>``, ...), as a list.
 
-    seq = models.BigAutoField(primary_key=True)
-    event_id = models.UUIDField(unique=True, editable=False)
+    ``text[]`` with a GIN index on PostgreSQL; JSON text on SQLite. Filter with
+    ``subjects__has="mission_<id>"``. The core stores subjects generically, so a new
+    app's subjects need no change here: they are declared with its event types.
+    """
+
+    description = "a list of subject strings"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("default", list)
+        super().__init__(*args, **kwargs)
+
+    def db_type(self, connection) -> str:
+        return "text[]" if connection.vendor == "postgresql" else "text"
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None:
+            return None
+        value = [str(item) for item in value]
+        return value if connection.vendor == "postgresql" else json.dumps(value)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or isinstance(value, list):
+            return value
+        return json.loads(value)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
+
+
+@SubjectsField.register_lookup
+class HasSubject(Lookup):
+    lookup_name = "has"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            # ``@>`` is what the GIN index serves.
+            return f"{lhs} @> ARRAY[%s]::text[]", [*lhs_params, str(self.rhs)]
+        return (
+            f"EXISTS (SELECT 1 FROM json_each({lhs}) WHERE json_each.value = %s)",
+            [*lhs_params, str(self.rhs)],
+        )
+
+
+class EventLog(models.Model):
+    """One Charter event of a durable type.
+
+    ``seq`` is its position in the log: drawn after the writing transaction commits,
+    in commit order, by ``brain.events.sequencer``, so it only grows and every ``seq``
+    below one a reader has seen is final. Until then it is null and no reader sees
+    the row (every read is ``seq > N``). ``id`` is only the insertion order.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    seq = models.BigIntegerField(null=True, blank=True, editable=False)
+    event_id = models.UUIDField(editable=False)
     type = models.CharField(max_length=100)
     source = models.CharField(max_length=64)
     target = models.CharField(max_length=200, null=True, blank=True)
-    occurred_at = models.DateTimeField(db_index=True)
+    occurred_at = models.DateTimeField()
     payload = models.JSONField()
     meta = models.JSONField(default=dict)
-    # The entities the payload names, indexed for the ``subject`` filter.
-    mission_id = models.CharField(max_length=64, null=True, blank=True)
-    robot_id = models.CharField(max_length=64, null=True, blank=True)
-    agent_id = models.CharField(max_length=64, null=True, blank=True)
+    subjects = SubjectsField(blank=True)
 
     class Meta:
         ordering = ["seq"]
         verbose_name = "event"
         # Every read is "after seq N, in seq order", optionally narrowed by type or
-        # subject, so each index ends in ``seq``. Subject columns are indexed only
-        # where set, and none gets Django's extra LIKE index: an event row costs
-        # six index entries, not fifteen (the bulk and append benchmarks).
+        # subject. An insert touches only the primary key and ``event_pending``: the
+        # other indexes hold sequenced rows only, so a row enters them once, when it
+        # gets its ``seq``. The GIN index on ``subjects`` and the BRIN index on
+        # ``occurred_at`` (retention) are PostgreSQL's, made in migration 0003.
         indexes = [
+            models.Index(
+                fields=["id"],
+                name="event_pending",
+                condition=models.Q(seq__isnull=True),
+            ),
             models.Index(
                 fields=["type", "seq"],
                 name="event_type_seq",
                 # Serves both ``type = x`` and ``type LIKE 'x.%'`` on PostgreSQL.
                 opclasses=["varchar_pattern_ops", "int8_ops"],
+                condition=models.Q(seq__isnull=False),
             ),
-            *(
-                models.Index(
-                    fields=[column, "seq"],
-                    name=f"event_{column}_seq",
-                    condition=models.Q(**{f"{column}__isnull": False}),
-                )
-                for column in ("target", "mission_id", "robot_id", "agent_id")
+            models.Index(
+                fields=["event_id"],
+                name="event_event_id",
+                condition=models.Q(seq__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seq"],
+                name="event_seq_unique",
+                condition=models.Q(seq__isnull=False),
             ),
         ]
 
@@ -52,6 +117,9 @@ class EventLog(models.Model):
 
     def envelope(self) -> dict:
         """The Charter v1.0 envelope: exactly seven keys."""
+        meta = dict(self.meta)
+        if self.seq is not None:
+            meta["seq"] = self.seq
         return {
             "id": str(self.event_id),
             "type": self.type,
@@ -59,8 +127,23 @@ class EventLog(models.Model):
             "target": self.target,
             "timestamp": self.occurred_at.timestamp(),
             "payload": self.payload,
-            "meta": {**self.meta, "seq": self.seq},
+            "meta": meta,
         }
 
     def encode(self) -> str:
         return json.dumps(self.envelope(), separators=(",", ":"), default=str)
+
+
+class PruneRecord(models.Model):
+    """One run of ``prune_events``: how many events it deleted, up to which ``seq``."""
+
+    pruned_at = models.DateTimeField()
+    deleted = models.PositiveIntegerField()
+    # The highest seq deleted; a resume from below it gets a ``reset``.
+    through_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pruned_at"]
+
+    def __str__(self) -> str:
+        return f"pruned {self.deleted} events through seq {self.through_seq}"

@@ -1,18 +1,37 @@
-"""Every event type, declared once: its source, target rule and payload fields."""
+"""Every event type, declared once: the contract every document is generated from.
+
+A declaration names the type, its producer, its typed payload (a ``Payload`` model:
+pydantic, strict, no extra keys), its target rule and the subjects it is about, how
+long the log keeps it (or that it is live-only and never stored), and the Django
+permission a reader needs to receive it. ``emit()`` refuses a payload that does not
+match; ``EVENTS.md``, the JSON Schemas, the AsyncAPI document and the OpenAPI
+envelope are generated from these declarations (``brain/events/contracts.py``).
+"""
 
 import re
 from dataclasses import dataclass
 from typing import Any
 
-TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-# Payload fields that name an entity; an event is about that entity's subject
-# (``mission_<id>``, ``robot_<id>``, ``agent_<id>``) as well as about its target.
-SUBJECT_FIELDS = {"mission_id": "mission", "robot_id": "robot", "agent_id": "agent"}
+TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+PERMISSION = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
+# A subject rule: ``<kind>_{<payload field>}``, e.g. ``mission_{mission_id}``.
+SUBJECT_RULE = re.compile(r"^([a-z]+)_\{([a-z_][a-z0-9_]*)\}$")
 
 
 class EventDeclarationError(Exception):
-    """An undeclared type, or a payload that does not match its declaration."""
+    """An undeclared type, a payload that does not match, or a bad declaration."""
+
+
+class Payload(BaseModel):
+    """The base of every payload model: strict types, no extra or missing keys.
+
+    Fields are plain JSON values (strings, numbers, booleans, null, and flat lists or
+    objects of those): ids and values, never whole objects.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 @dataclass(frozen=True)
@@ -20,49 +39,49 @@ class EventType:
     name: str
     source: str
     source_module: str
-    payload_fields: tuple[str, ...]
+    payload: type[Payload]
     target: str | None
+    subjects: tuple[str, ...]
+    durable: bool
+    retention_days: int | None
+    read_permission: str
     description: str = ""
+    trigger: str = ""
+
+    @property
+    def payload_fields(self) -> tuple[str, ...]:
+        return tuple(self.payload.model_fields)
 
     def target_for(self, payload: dict[str, Any]) -> str | None:
         """The target rule (e.g. ``"mission_{mission_id}"``) applied to a payload."""
         return self.target.format(**payload) if self.target else None
 
+    def subjects_for(self, target: str | None, payload: dict[str, Any]) -> list[str]:
+        """What the event is about: its target and each declared subject it names."""
+        subjects = [target] if target else []
+        for rule in self.subjects:
+            kind, field = SUBJECT_RULE.match(rule).groups()
+            value = payload.get(field)
+            if value not in (None, ""):
+                subject = f"{kind}_{value}"
+                if subject not in subjects:
+                    subjects.append(subject)
+        return subjects
+
     def check(self, payload: dict[str, Any]) -> None:
         if not isinstance(payload, dict):
             raise EventDeclarationError(f"{self.name}: payload must be a dict")
-        given, declared = set(payload), set(self.payload_fields)
-        if given != declared:
-            raise EventDeclarationError(
-                f"{self.name}: payload fields {sorted(given)} do not match the "
-                f"declared {sorted(declared)} (missing {sorted(declared - given)}, "
-                f"unexpected {sorted(given - declared)})"
+        try:
+            self.payload.__pydantic_validator__.validate_python(payload)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc']) or 'payload'}: "
+                f"{error['msg']}"
+                for error in exc.errors(include_url=False)
             )
-        for field, value in payload.items():
-            if not _plain(value):
-                raise EventDeclarationError(
-                    f"{self.name}: payload field {field!r} must be plain JSON: a "
-                    "string, number, boolean, null, or a flat list or object of "
-                    f"those, not {type(value).__name__} (ids and values, never "
-                    "whole objects)"
-                )
-
-
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _plain(value: Any) -> bool:
-    """A JSON scalar, or a flat list or object of scalars (e.g. a velocity)."""
-    if isinstance(value, _SCALARS):
-        return True
-    if isinstance(value, list | tuple):
-        return all(isinstance(item, _SCALARS) for item in value)
-    if isinstance(value, dict):
-        return all(
-            isinstance(key, str) and isinstance(item, _SCALARS)
-            for key, item in value.items()
-        )
-    return False
+            raise EventDeclarationError(
+                f"{self.name}: payload does not match its declaration ({problems})"
+            ) from None
 
 
 _REGISTRY: dict[str, EventType] = {}
@@ -72,21 +91,52 @@ def declare(
     name: str,
     *,
     source: str,
-    payload: tuple[str, ...] | list[str],
+    payload: type[Payload],
+    read_permission: str,
     target: str | None = None,
+    subjects: tuple[str, ...] | list[str] = (),
+    retention_days: int | None = None,
+    live_only: bool = False,
     description: str = "",
+    trigger: str = "",
 ) -> EventType:
-    """Declare an event type once; declaring the same name differently is an error."""
+    """Declare an event type once; declaring the same name differently is an error.
+
+    A durable type (the default) is stored in the log with a ``meta.seq`` and kept
+    ``retention_days`` (``EVENTS_RETENTION_DAYS`` when None); a ``live_only`` type is
+    delivered to the sockets subscribed at that moment and never stored.
+    """
     if not TYPE_NAME.match(name):
         raise EventDeclarationError(f"{name!r} is not a dotted event type name")
+    if not (isinstance(payload, type) and issubclass(payload, Payload)):
+        raise EventDeclarationError(f"{name}: payload must be a Payload model")
+    if not PERMISSION.match(read_permission):
+        raise EventDeclarationError(
+            f"{name}: read_permission must be '<app_label>.<codename>'"
+        )
+    for rule in subjects:
+        match = SUBJECT_RULE.match(rule)
+        if not match or match.group(2) not in payload.model_fields:
+            raise EventDeclarationError(
+                f"{name}: subject rule {rule!r} must be '<kind>_{{<payload field>}}'"
+            )
+    if live_only and retention_days is not None:
+        raise EventDeclarationError(f"{name}: a live-only type has no retention")
+    if retention_days is not None and retention_days < 1:
+        raise EventDeclarationError(f"{name}: retention_days must be at least 1")
     event_type = EventType(
         name=name,
         source=source,
         # The producing module: "missions_service" -> "missions".
         source_module=source.removesuffix("_service"),
-        payload_fields=tuple(payload),
+        payload=payload,
         target=target,
+        subjects=tuple(subjects),
+        durable=not live_only,
+        retention_days=retention_days,
+        read_permission=read_permission,
         description=description,
+        trigger=trigger,
     )
     existing = _REGISTRY.get(name)
     if existing is not None and existing != event_type:
@@ -106,13 +156,11 @@ def registered_types() -> dict[str, EventType]:
     return dict(_REGISTRY)
 
 
-def subjects_of(target: str | None, payload: dict[str, Any]) -> list[str]:
-    """The subjects an event is about: its target and each entity its payload names."""
-    subjects = [target] if target else []
-    for field, kind in SUBJECT_FIELDS.items():
-        value = payload.get(field)
-        if value not in (None, ""):
-            subject = f"{kind}_{value}"
-            if subject not in subjects:
-                subjects.append(subject)
-    return subjects
+def readable_types(user) -> frozenset[str]:
+    """The types ``user`` may receive: those whose read permission it holds."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(_REGISTRY)
+    held = user.get_all_permissions()
+    return frozenset(n for n, t in _REGISTRY.items() if t.read_permission in held)

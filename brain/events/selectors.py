@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db.models import Max, Min
 
 from brain.events.filters import EventFilter
-from brain.events.models import EventLog
+from brain.events.models import EventLog, PruneRecord
 from brain.events.wire import WireEvent
 
 
@@ -45,11 +45,13 @@ def wire_events_after(
     return [WireEvent.from_row(row) for row in rows]
 
 
+def pruned_through() -> int:
+    """The highest ``seq`` retention ever deleted, 0 when none."""
+    return PruneRecord.objects.aggregate(through=Max("through_seq"))["through"] or 0
+
+
 def needs_reset(since: int, head: int) -> bool:
-    """True when events after ``since`` were pruned, or ``since`` is past ``head``
-    (the caller has already ruled out a ``since`` the log holds but its hub has not
-    reached yet)."""
-    if since > head:
-        return True
-    oldest = log_oldest()
-    return oldest is not None and since < oldest - 1
+    """True when events after ``since`` may have been pruned, or ``since`` is past
+    ``head`` (the caller has already ruled out a ``since`` the log holds but its hub
+    has not reached yet)."""
+    return since > head or since < pruned_through()

@@ -4,6 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from brain.events.filters import EventFilter, FilterError
+from brain.events.registry import readable_types
 from brain.events.selectors import events_after
 from brain.events.serializers import EventPageSerializer, EventQuerySerializer
 
@@ -17,7 +18,11 @@ class EventHistoryView(APIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         try:
-            event_filter = EventFilter.parse(params.get("types"), params.get("subject"))
+            event_filter = EventFilter.parse(
+                params.get("types"),
+                params.get("subject"),
+                readable_types(request.user),
+            )
         except FilterError as exc:
             field, _, message = str(exc).partition(": ")
             raise ValidationError({field: [message]}) from None

@@ -10,7 +10,7 @@ BATCH_SIZE = 500
 
 @dataclass(frozen=True, slots=True)
 class WireEvent:
-    seq: int
+    seq: int | None  # None: a live-only event
     type: str
     subjects: frozenset[str]
     text: str
@@ -25,11 +25,9 @@ class WireEvent:
 
     @classmethod
     def from_row(cls, row) -> "WireEvent":
-        from brain.events.registry import subjects_of
-
         return cls(
             seq=row.seq,
             type=row.type,
-            subjects=frozenset(subjects_of(row.target, row.payload)),
+            subjects=frozenset(row.subjects or ()),
             text=row.encode(),
         )
