@@ -24,7 +24,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from brain.events import revocation, selectors, sequencer
+from brain.events import publish, revocation, selectors, sequencer
 from brain.events.wire import GROUP, MESSAGE_TYPE, WireEvent
 
 logger = logging.getLogger(__name__)
@@ -283,4 +283,6 @@ def get_hub() -> EventHub:
     hub = _hubs.get(loop)
     if hub is None:
         hub = _hubs[loop] = EventHub()
+        # Events this process commits are published from the sockets' loop.
+        publish.set_home_loop(loop)
     return hub

@@ -18,12 +18,12 @@ instead of an INSERT; each payload is JSON-encoded once, for the row and the wir
 import asyncio
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connections, transaction
 from django.utils import timezone
@@ -218,24 +218,40 @@ class TransactionBatch:
         self.drafts: list[Draft] = []
 
     def number(self, drafts: list[Draft]) -> None:
-        seqs = sequencer.sequence(self.using, [d.row.id for d in drafts])
+        """Number now, inside the transaction (SQLite's one writer)."""
+        self._numbered(drafts, sequencer.number(self.using, [d.row.id for d in drafts]))
+
+    @staticmethod
+    def _numbered(drafts: list[Draft], seqs: dict[int, int]) -> list[WireEvent]:
         for draft in drafts:
             draft.row.seq = seqs.get(draft.row.id)
+        # A row absent after numbering was rolled back with a savepoint.
+        return [d.wire(d.row.seq) for d in drafts if d.row.seq is not None]
 
     def __call__(self) -> None:
         drafts, self.drafts = self.drafts, []
         if not drafts:
             return
+        ids = [d.row.id for d in drafts]
+        db = connections[self.using]
+        if db.vendor == "postgresql" and not db.in_atomic_block:
+            sequencer.number_after_commit(
+                self.using, ids, partial(self._numbered, drafts), _deliver
+            )
+            return
         try:
-            # On SQLite the rows are numbered already; this reads their seqs back.
-            self.number(drafts)
+            # SQLite (numbered already: this reads the seqs back), or commit hooks
+            # run inside an outer transaction (a test's).
+            wire = self._numbered(drafts, sequencer.number(self.using, ids))
         except Exception as exc:  # noqa: BLE001 - committed; the hubs number it
             logger.warning("event numbering deferred to the hubs: %r", exc)
             return
-        # A row absent after numbering was rolled back with a savepoint.
-        wire = [d.wire(d.row.seq) for d in drafts if d.row.seq is not None]
         if wire:
             deliver(wire)
+
+
+def _deliver(events: list[WireEvent]) -> None:
+    deliver(events)
 
 
 def _transaction_batch(using: str) -> TransactionBatch:
@@ -263,27 +279,87 @@ def _meta(spec: registry.EventType) -> dict[str, Any]:
 
 
 def deliver(events: list[WireEvent]) -> None:
-    """Hand committed events to every server process's hub; a failure is only logged."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
+    """Hand committed events to every server process's hub, without waiting.
+
+    A failure is only logged: the events are in the log, and every hub reads it.
+    """
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         loop = None
-    if loop is None:
-        async_to_sync(_send)(layer, events)
-    else:
+    publisher = _publisher
+    if loop is not None and (publisher is None or publisher.loop is not loop):
         # Sync code running on an event loop's thread cannot block on the loop.
-        task = loop.create_task(_send(layer, events))
-        _pending.add(task)
-        task.add_done_callback(_pending.discard)
+        task = loop.create_task(_send(events))
+        _tasks.add(task)
+        task.add_done_callback(_tasks.discard)
+        return
+    if publisher is None or publisher.loop.is_closed():
+        publisher = _own_publisher()
+    publisher.submit(events)
 
 
-_pending: set[asyncio.Task] = set()
+class Publisher:
+    """Sends events from one event loop, in the order handed over, coalescing
+    whatever queued up meanwhile into one channel-layer message.
+
+    The server process's loop when there is one (``set_home_loop``: the sockets'
+    hub lives there, and so does an in-memory layer); otherwise a daemon thread of
+    its own with a long-lived loop, so a management command or a script keeps one
+    Redis connection instead of opening one per transaction.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue | None = None
+        self.drainer: asyncio.Task | None = None
+
+    def submit(self, events: list[WireEvent]) -> None:
+        self.loop.call_soon_threadsafe(self._put, events)
+
+    def _put(self, events: list[WireEvent]) -> None:
+        if self.queue is None:
+            self.queue = asyncio.Queue()
+            self.drainer = self.loop.create_task(self._drain())
+        self.queue.put_nowait(events)
+
+    async def _drain(self) -> None:
+        while True:
+            events = list(await self.queue.get())
+            while not self.queue.empty():
+                events.extend(self.queue.get_nowait())
+            await _send(events)
 
 
-async def _send(layer, events: list[WireEvent]) -> None:
+_publisher: Publisher | None = None
+_publisher_lock = threading.Lock()
+_tasks: set[asyncio.Task] = set()
+
+
+def set_home_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Deliver from this (the server's) event loop from now on."""
+    global _publisher
+    with _publisher_lock:
+        if _publisher is None or _publisher.loop is not loop:
+            _publisher = Publisher(loop)
+
+
+def _own_publisher() -> Publisher:
+    global _publisher
+    with _publisher_lock:
+        if _publisher is None or _publisher.loop.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(
+                target=loop.run_forever, name="brain-events-publisher", daemon=True
+            ).start()
+            _publisher = Publisher(loop)
+        return _publisher
+
+
+async def _send(events: list[WireEvent]) -> None:
+    layer = get_channel_layer()
+    if layer is None or not events:
+        return
     try:
         for start in range(0, len(events), BATCH_SIZE):
             chunk = events[start : start + BATCH_SIZE]

@@ -75,8 +75,7 @@ class EventType:
             self.payload.__pydantic_validator__.validate_python(payload)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc']) or 'payload'}: "
-                f"{error['msg']}"
+                f"{'.'.join(str(p) for p in error['loc']) or 'payload'}: {error['msg']}"
                 for error in exc.errors(include_url=False)
             )
             raise EventDeclarationError(

@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('supervisor', '0001_initial'),
+        ("supervisor", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='agent',
-            name='current_mission',
+            model_name="agent",
+            name="current_mission",
         ),
     ]

@@ -11,7 +11,11 @@ from django.db import migrations, models
 
 import brain.events.models
 
-SUBJECT_COLUMNS = (("mission_id", "mission"), ("robot_id", "robot"), ("agent_id", "agent"))
+SUBJECT_COLUMNS = (
+    ("mission_id", "mission"),
+    ("robot_id", "robot"),
+    ("agent_id", "agent"),
+)
 
 
 def copy_events(apps, schema_editor):
