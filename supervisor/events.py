@@ -3,11 +3,13 @@
 States are `healthy degraded offline unknown`. `reason` says what caused a state
 change:
 
-| cause | `reason` | `old_state` |
-|---|---|---|
-| control action (REST `POST /api/supervisor/control` or an admin action) | `"<action>: <reason given>"`, e.g. `"pause: maintenance"`; `"<action>: no reason given"` without one; admin actions give `"requested in admin by <user>"` | the state the agent counted as (see below) |
-| heartbeat | `"heartbeat"` | the state the agent counted as |
-| offline check (`manage.py watch_agents`) | `"no heartbeat for <N> s"` | the state last recorded (`healthy`, `degraded` or `unknown`) |
+- a control action (REST `POST /api/supervisor/control` or an admin action):
+  `"<action>: <reason given>"`, e.g. `"pause: maintenance"`, or
+  `"<action>: no reason given"`; admin actions give `"requested in admin by <user>"`;
+  `old_state` is the state the agent counted as (see below);
+- a heartbeat: `"heartbeat"`; `old_state` is the state the agent counted as;
+- the offline check (`manage.py watch_agents`): `"no heartbeat for <N> s"`;
+  `old_state` is the state last recorded (`healthy`, `degraded` or `unknown`).
 
 Every accepted control action emits one event, even `restart` of a healthy agent
 (`healthy` → `healthy`): the restart happened. A heartbeat emits only when the state
