@@ -52,7 +52,8 @@ class HasSubject(Lookup):
             # ``@>`` is what the GIN index serves.
             return f"{lhs} @> ARRAY[%s]::text[]", [*lhs_params, str(self.rhs)]
         return (
-            f"EXISTS (SELECT 1 FROM json_each({lhs}) WHERE json_each.value = %s)",
+            # The column is the compiled left-hand side; the value is a parameter.
+            f"EXISTS (SELECT 1 FROM json_each({lhs}) WHERE json_each.value = %s)",  # noqa: S608  # nosec B608
             [*lhs_params, str(self.rhs)],
         )
 
