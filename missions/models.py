@@ -159,6 +159,31 @@ class Mission(models.Model):
         return self.status in FINAL_STATUSES
 
 
+class MissionStatusChange(models.Model):
+    """One step of a mission's life: the history pages and the API show, kept here
+    (not read from the event log, which retention prunes). The first row of a
+    mission is its creation (``old_status`` empty)."""
+
+    mission = models.ForeignKey(
+        Mission, on_delete=models.CASCADE, related_name="status_changes", db_index=False
+    )
+    old_status = models.CharField(max_length=16, blank=True, default="")
+    new_status = models.CharField(max_length=16, choices=MissionStatus.choices)
+    changed_at = models.DateTimeField()
+    actor = models.CharField(max_length=150, null=True, blank=True)
+    agent_id = models.CharField(max_length=64, null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["mission", "id"], name="mission_status_change_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.old_status or 'created'} → {self.new_status}"
+
+
 class LogLevel(models.TextChoices):
     DEBUG = "debug"
     INFO = "info"

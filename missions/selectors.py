@@ -5,7 +5,7 @@ import uuid
 from django.db.models import Count, Max, QuerySet
 
 from brain.errors import NotFound
-from missions.models import Mission, MissionLog, MissionStatus
+from missions.models import Mission, MissionLog, MissionStatus, MissionStatusChange
 
 
 def parse_mission_id(value: uuid.UUID | str) -> uuid.UUID:
@@ -38,6 +38,14 @@ def mission_log(
     if after is not None:
         entries = entries.filter(id__gt=after)
     return entries
+
+
+def mission_status_history(
+    mission_id: uuid.UUID | str,
+) -> QuerySet[MissionStatusChange]:
+    """Every status a mission has had, oldest first, from its own table."""
+    mission = mission_get(mission_id)
+    return MissionStatusChange.objects.filter(mission=mission).order_by("id")
 
 
 def mission_counts_by_status() -> dict[str, int]:

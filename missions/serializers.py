@@ -11,6 +11,7 @@ from missions.models import (
     MissionLog,
     MissionPriority,
     MissionStatus,
+    MissionStatusChange,
 )
 
 
@@ -68,6 +69,21 @@ class LogEntryInputSerializer(serializers.Serializer):
     data = serializers.JSONField(
         required=False, default=dict, validators=[_json_object]
     )
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MissionStatusChange
+        fields = [
+            "id",
+            "old_status",
+            "new_status",
+            "changed_at",
+            "actor",
+            "agent_id",
+            "reason",
+        ]
+        read_only_fields = fields
 
 
 class LogEntrySerializer(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from brain.errors import Conflict, Invalid, NotFound
+from brain.events.context import current_actor
 from brain.guards import service_write
 from missions.models import (
     NAME_MAX_LENGTH,
@@ -18,6 +19,7 @@ from missions.models import (
     MissionLog,
     MissionPriority,
     MissionStatus,
+    MissionStatusChange,
     TransitionRefused,
 )
 from missions.selectors import parse_mission_id
@@ -112,6 +114,7 @@ def mission_create(
         raise Conflict(
             f"mission {mission.id} already exists", mission_id=str(mission.id)
         ) from None
+    _record_status(mission, old_status="", reason="created")
     mission_created.send(sender=Mission, mission=mission)
     _append(
         mission.id,
@@ -155,6 +158,7 @@ def _transition(
         update_fields.append("assigned_agent")
     with service_write(mission):
         mission.save(update_fields=update_fields)
+    _record_status(mission, old_status=old_status, reason=reason or "")
     mission_status_changed.send(
         sender=Mission, mission=mission, old_status=old_status, new_status=status
     )
@@ -163,6 +167,18 @@ def _transition(
         data["reason"] = reason
     _append(mission.id, [LogLine("Mission status changed", data=data)])
     return mission
+
+
+def _record_status(mission: Mission, *, old_status: str, reason: str) -> None:
+    MissionStatusChange.objects.create(
+        mission=mission,
+        old_status=old_status,
+        new_status=mission.status,
+        changed_at=mission.updated_at,
+        actor=current_actor(),
+        agent_id=mission.assigned_agent,
+        reason=reason[:500],
+    )
 
 
 @transaction.atomic

@@ -19,6 +19,11 @@ urlpatterns = [
         name="mission-status",
     ),
     *route(
+        "missions/<str:mission_id>/history",
+        views.MissionHistoryView.as_view(),
+        name="mission-history",
+    ),
+    *route(
         "missions/<str:mission_id>/log",
         views.MissionLogView.as_view(),
         name="mission-log",

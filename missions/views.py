@@ -26,6 +26,7 @@ from missions.serializers import (
     MissionSerializer,
     MissionStatsSerializer,
     MissionStatusSerializer,
+    StatusChangeSerializer,
     log_entries_data,
     log_entries_input,
     max_log_batch,
@@ -126,6 +127,16 @@ class MissionStatusView(APIView):
             mission_id=mission_id, status=serializer.validated_data["status"]
         )
         return Response(MissionSerializer(mission).data)
+
+
+class MissionHistoryView(APIView):
+    """The mission's status history, oldest first: from its own table, so retention
+    of the event log never shortens it."""
+
+    @extend_schema(responses=StatusChangeSerializer(many=True))
+    def get(self, request, mission_id):
+        changes = selectors.mission_status_history(mission_id)
+        return Response(StatusChangeSerializer(changes, many=True).data)
 
 
 class MissionLogView(APIView):
