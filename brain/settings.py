@@ -37,6 +37,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "brain.api.exceptions.csrf_failure"
 
+# The domain apps, by label (each is installed under the same name): configuration,
+# so the core imports none of them. ``brain.access`` gives its groups the permissions
+# of their models.
+BRAIN_DOMAIN_APPS = ["missions", "credits", "hardware", "supervisor"]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -54,11 +59,8 @@ INSTALLED_APPS = [
     "csp",
     "brain.access",
     "brain.events",
-    "brain.dashboard",
-    "missions",
-    "credits",
-    "hardware",
-    "supervisor",
+    *BRAIN_DOMAIN_APPS,
+    "dashboard",
 ]
 
 MIDDLEWARE = [

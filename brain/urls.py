@@ -25,5 +25,5 @@ api_patterns = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
-    path("", include("brain.dashboard.urls")),
+    path("", include("dashboard.urls")),
 ]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.db.models.signals import post_migrate
 
 
@@ -8,6 +9,7 @@ class AccessConfig(AppConfig):
     verbose_name = "Access groups"
 
     def ready(self) -> None:
-        from brain.access.groups import sync_group_permissions
+        from brain.access.groups import check_domain_apps, sync_group_permissions
 
+        checks.register(check_domain_apps)
         post_migrate.connect(sync_group_permissions, dispatch_uid="brain.access.groups")

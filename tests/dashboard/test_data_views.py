@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client
 
-from brain.dashboard import selectors
 from brain.events.filters import EventFilter
 from brain.events.models import EventLog
 from credits import services as credits
 from credits.models import LedgerEntry
+from dashboard import selectors
 
 pytestmark = pytest.mark.django_db
 

@@ -72,3 +72,33 @@ def test_groups_carry_the_domain_permissions():
     assert not {p for p in viewers if not p.startswith("view_")}
     assert {"add_mission", "change_mission", "add_missionlog"} <= operators
     assert not {p for p in operators if p.startswith("delete_")}
+
+
+def test_the_groups_cover_the_apps_the_setting_lists(settings):
+    from django.contrib.auth.models import Group
+
+    from brain.access.groups import sync_group_permissions
+
+    for group in Group.objects.filter(name__in=("viewers", "operators")):
+        group.permissions.clear()
+    settings.BRAIN_DOMAIN_APPS = ["missions"]
+    sync_group_permissions()
+
+    viewers = Group.objects.get(name="viewers").permissions
+    apps = set(viewers.values_list("content_type__app_label", flat=True))
+    assert apps == {"missions", "events"}
+    operators = Group.objects.get(name="operators").permissions
+    assert not operators.filter(content_type__app_label="events").exclude(
+        codename__startswith="view_"
+    )
+    assert operators.filter(codename="change_mission").exists()
+    assert not operators.filter(codename="change_account").exists()
+
+
+def test_a_domain_app_that_is_not_installed_fails_the_checks(settings):
+    from brain.access.groups import check_domain_apps
+
+    assert check_domain_apps() == []
+    settings.BRAIN_DOMAIN_APPS = ["missions", "misions"]
+    assert [error.id for error in check_domain_apps()] == ["access.E001"]
+    assert "'misions'" in check_domain_apps()[0].msg

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from brain.dashboard import views
+from dashboard import views
 
 app_name = "dashboard"
 

@@ -15,11 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from brain.dashboard import selectors
 from brain.errors import NotFound
 from brain.events.filters import EventFilter, FilterError
 from brain.events.registry import registered_types
 from credits.serializers import LedgerEntrySerializer
+from dashboard import selectors
 from missions import selectors as mission_selectors
 from missions.models import LogLevel, MissionPriority, MissionStatus
 from supervisor.models import CONTROL_ACTIONS
