@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from brain.api.routes import route
 from brain.api.views import ApiDocsView, HealthView
+from brain.events.contract_views import AsyncApiView, EventTypesView
 from brain.events.views import EventHistoryView
 
 handler400 = "brain.api.exceptions.bad_request"
@@ -14,6 +15,8 @@ handler500 = "brain.api.exceptions.server_error"
 api_patterns = [
     *route("health", HealthView.as_view(), name="health"),
     *route("events", EventHistoryView.as_view(), name="events"),
+    *route("events/types", EventTypesView.as_view(), name="event-types"),
+    *route("asyncapi.json", AsyncApiView.as_view(), name="asyncapi"),
     *route("schema", SpectacularAPIView.as_view(), name="schema"),
     *route("docs", ApiDocsView.as_view(url_name="schema"), name="docs"),
     path("", include("missions.urls")),

@@ -1,16 +1,47 @@
 from rest_framework import serializers
 
 
+class EnvelopeMetaSerializer(serializers.Serializer):
+    """The meta of a Charter v1.0 envelope (documentation only)."""
+
+    schema_version = serializers.IntegerField(
+        min_value=1, max_value=1, help_text="Always 1 (Charter v1.0)."
+    )
+    producer = serializers.CharField(
+        help_text="The source service, e.g. `missions_service`."
+    )
+    source_module = serializers.CharField(
+        help_text="The producing module, e.g. `missions`."
+    )
+    actor = serializers.CharField(
+        allow_null=True,
+        help_text="The signed-in user of the request; null for the system.",
+    )
+    correlation_id = serializers.CharField(
+        help_text="The request's X-Request-ID, shared by every event of the request."
+    )
+    seq = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Position in the event log (the cursor of `after` and `since`). "
+        "Durable events only: a live-only event has none.",
+    )
+
+
 class EnvelopeSerializer(serializers.Serializer):
     """A Charter v1.0 envelope (documentation only: envelopes are rendered as-is)."""
 
     id = serializers.UUIDField()
-    type = serializers.CharField()
+    type = serializers.CharField(
+        help_text="A declared type: see `GET /api/events/types`."
+    )
     source = serializers.CharField()
     target = serializers.CharField(allow_null=True)
-    timestamp = serializers.FloatField()
-    payload = serializers.DictField()
-    meta = serializers.DictField()
+    timestamp = serializers.FloatField(help_text="Unix seconds.")
+    payload = serializers.DictField(
+        help_text="The type's payload: its JSON Schema is in `GET /api/events/types`."
+    )
+    meta = EnvelopeMetaSerializer()
 
 
 class EventPageSerializer(serializers.Serializer):
@@ -23,3 +54,33 @@ class EventQuerySerializer(serializers.Serializer):
     types = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     subject = serializers.CharField(required=False, allow_blank=True, max_length=100)
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+
+
+class EventTypeSerializer(serializers.Serializer):
+    """One declared event type, as its declaration describes it."""
+
+    name = serializers.CharField()
+    source = serializers.CharField()
+    source_module = serializers.CharField()
+    description = serializers.CharField()
+    trigger = serializers.CharField()
+    durable = serializers.BooleanField(
+        help_text="False: live-only, never stored, no `meta.seq`."
+    )
+    retention_days = serializers.IntegerField(
+        allow_null=True, help_text="Days the log keeps it; null for a live-only type."
+    )
+    target = serializers.CharField(
+        allow_null=True, help_text="The target rule, e.g. `mission_{mission_id}`."
+    )
+    subjects = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What a `subject=` filter matches: the target rule and the "
+        "subject rules.",
+    )
+    read_permission = serializers.CharField(
+        help_text="The Django permission a reader needs to receive it."
+    )
+    payload_schema = serializers.DictField(
+        help_text="The payload's JSON Schema (draft 2020-12)."
+    )
