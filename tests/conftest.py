@@ -10,7 +10,7 @@ import socket
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -110,6 +110,12 @@ def make_user(db):
             user = User.objects.create_user(username, password="pw-not-used-123")
         if role in ("viewer", "operator"):
             user.groups.add(Group.objects.get(name=f"{role}s"))
+            # The test-only widget events are read with this app's permission.
+            user.user_permissions.add(
+                Permission.objects.get(
+                    content_type__app_label="eventsapp", codename="view_widget"
+                )
+            )
         return user
 
     return make
@@ -148,21 +154,45 @@ def anon() -> APIClient:
 
 
 class EventLogView:
-    """The events the test caused, read back from the log."""
+    """The events the test caused, read back from the log in insertion order.
+
+    By row id, not ``seq``: inside a test's transaction nothing commits, so the
+    events are stored but not yet numbered (their envelopes have no ``meta.seq``).
+    """
 
     def __init__(self) -> None:
-        self.start = EventLog.objects.order_by("-seq").values_list("seq", flat=True)
+        self.start = EventLog.objects.order_by("-id").values_list("id", flat=True)
         self.start = self.start.first() or 0
 
+    def rows(self) -> list[EventLog]:
+        return list(EventLog.objects.filter(id__gt=self.start).order_by("id"))
+
     def all(self) -> list[dict]:
-        rows = EventLog.objects.filter(seq__gt=self.start).order_by("seq")
-        return [row.envelope() for row in rows]
+        return [row.envelope() for row in self.rows()]
+
+    def skip_seen(self) -> None:
+        """Count only the events stored from now on."""
+        rows = self.rows()
+        if rows:
+            self.start = rows[-1].id
 
     def types(self) -> list[str]:
         return [event["type"] for event in self.all()]
 
     def of_type(self, type_: str) -> list[dict]:
         return [event for event in self.all() if event["type"] == type_]
+
+
+def number_pending() -> None:
+    """Number the events stored in this test's transaction, as a commit would.
+
+    Tests on ``db`` never commit, so their events keep a null ``seq`` unless
+    numbered here (inside the transaction, like SQLite's writer).
+    """
+    from brain.events import sequencer
+
+    pending = EventLog.objects.filter(seq__isnull=True).order_by("id")
+    sequencer.number("default", list(pending.values_list("id", flat=True)))
 
 
 @pytest.fixture

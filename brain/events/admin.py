@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.utils.html import format_html
 
 from brain.events import registered_types
+from brain.events.filters import SUBJECT
 from brain.events.models import EventLog
 
 NO_TARGET = "none"
@@ -47,10 +48,22 @@ class EventLogAdmin(admin.ModelAdmin):
 
     list_display = ["seq", "type", "source", "target_link", "occurred_at", "actor"]
     list_filter = ["type", "source", TargetKindFilter]
-    search_fields = ["target", "=event_id", "mission_id", "robot_id", "agent_id"]
+    search_fields = ["target", "=event_id"]
     date_hierarchy = "occurred_at"
     ordering = ["-seq"]
     readonly_fields = [f.name for f in EventLog._meta.fields]
+
+    def get_search_results(self, request, queryset, search_term):
+        """A subject (``mission_<id>``, ``robot_<id>``, ...) finds every event
+        about it; anything else searches targets and event ids."""
+        term = search_term.strip()
+        if SUBJECT.match(term):
+            return queryset.filter(subjects__has=term), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_queryset(self, request):
+        # A row without a seq is being numbered, a moment after its commit.
+        return super().get_queryset(request).filter(seq__isnull=False)
 
     @admin.display(description="target", ordering="target")
     def target_link(self, obj: EventLog) -> str:

@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from brain.events import emit
 from brain.events.models import EventLog
+from tests.conftest import number_pending
 
 CHANGELIST = "/admin/events/eventlog/"
 
@@ -32,23 +33,38 @@ def root(make_user) -> Client:
 
 
 def emit_mixed_log() -> dict[str, EventLog]:
-    """Four events: two sources, four types, a robot, a widget and no target."""
+    """Four events: three sources, four types, a robot, a widget and no target."""
     with transaction.atomic():
-        return {
+        log = {
             "widget_created": emit("widget.created", {"widget_id": 1, "name": "gear"}),
             "widget_changed": emit(
                 "widget.state_changed",
                 {"widget_id": 1, "old_state": "new", "new_state": "ready"},
             ),
             "robot_queried": emit(
-                "hardware.state_queried",
-                {"robot_id": "go2-alpha", "queried_at": 1703001300.5},
+                "hardware.state_reported",
+                {
+                    "robot_id": "go2-alpha",
+                    "battery_percentage": 80.0,
+                    "online": True,
+                    "reported_at": 1703001300.5,
+                },
             ),
             "info_queried": emit(
-                "hardware.info_queried",
-                {"version": "1.0", "queried_at": 1703001301.0},
+                "mission.created",
+                {
+                    "mission_id": "m1",
+                    "name": "n",
+                    "description": "",
+                    "status": "PENDING",
+                    "created_at": 1703001301.0,
+                },
             ),
         }
+    number_pending()
+    for row in log.values():
+        row.refresh_from_db()
+    return log
 
 
 def shown(client: Client, query: str = "") -> list[int]:
@@ -67,7 +83,7 @@ def test_the_changelist_loads_for_staff_newest_first(staff):
     html = response.content.decode()
     for column in ("column-type", "column-source", "column-target_link"):
         assert column in html
-    assert "hardware.state_queried" in html
+    assert "hardware.state_reported" in html
     # The target filter offers each declared kind of subject, and broadcasts.
     (target_filter,) = [
         spec for spec in response.context["cl"].filter_specs if spec.title == "target"
@@ -80,15 +96,13 @@ def test_filtering_by_type_source_and_target_narrows_the_rows(staff):
     log = emit_mixed_log()
     seq = {name: event.seq for name, event in log.items()}
     assert shown(staff, "?type=widget.created") == [seq["widget_created"]]
-    assert shown(staff, "?source=hardware_service") == [
-        seq["info_queried"],
-        seq["robot_queried"],
-    ]
+    assert shown(staff, "?source=hardware_service") == [seq["robot_queried"]]
     assert shown(staff, "?source=widgets_service&type=widget.state_changed") == [
         seq["widget_changed"]
     ]
     assert shown(staff, "?target_kind=robot_") == [seq["robot_queried"]]
     assert shown(staff, "?target_kind=widget_&source=hardware_service") == []
+    assert shown(staff, "?source=missions_service") == [seq["info_queried"]]
     assert shown(staff, "?target_kind=none") == [
         seq["info_queried"],
         seq["widget_created"],
@@ -102,24 +116,24 @@ def test_filtering_by_type_source_and_target_narrows_the_rows(staff):
 def test_the_log_cannot_be_added_to_changed_or_deleted(root):
     log = emit_mixed_log()
     event = log["robot_queried"]
-    change_url = f"{CHANGELIST}{event.seq}/change/"
+    change_url = f"{CHANGELIST}{event.pk}/change/"
     assert root.get(f"{CHANGELIST}add/").status_code == 403
     view = root.get(change_url)
     assert view.status_code == 200
     assert view.context["has_change_permission"] is False
     assert b'name="_save"' not in view.content
     assert root.post(change_url, {"type": "forged.event"}).status_code == 403
-    delete_url = f"{CHANGELIST}{event.seq}/delete/"
+    delete_url = f"{CHANGELIST}{event.pk}/delete/"
     assert root.get(delete_url).status_code == 403
     assert root.post(delete_url, {"post": "yes"}).status_code == 403
     changelist = root.get(CHANGELIST)
     assert changelist.context["action_form"] is None
     root.post(
         CHANGELIST,
-        {"action": "delete_selected", "_selected_action": [event.seq], "post": "yes"},
+        {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
     )
     event.refresh_from_db()
-    assert event.type == "hardware.state_queried"
+    assert event.type == "hardware.state_reported"
     assert EventLog.objects.count() == len(log)
 
 
@@ -127,9 +141,15 @@ def changelist_queries(client: Client, events: int) -> int:
     with transaction.atomic():
         for i in range(events):
             emit(
-                "hardware.state_queried",
-                {"robot_id": f"robot-{i}", "queried_at": 1703001300.0 + i},
+                "hardware.state_reported",
+                {
+                    "robot_id": f"robot-{i}",
+                    "battery_percentage": 50.0,
+                    "online": True,
+                    "reported_at": 1703001300.0 + i,
+                },
             )
+    number_pending()
     total = EventLog.objects.count()
     with CaptureQueriesContext(connection) as queries:
         assert len(shown(client)) == total

@@ -1,6 +1,7 @@
 """The ``/ws/events/`` consumer's logic, in process (``WebsocketCommunicator``)."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -10,6 +11,7 @@ from django.test import override_settings
 from brain.asgi import application
 from brain.events import publish
 from brain.events.models import EventLog
+from brain.events.selectors import log_head
 from tests.conftest import token_for
 from tests.eventsapp import services as widgets
 
@@ -88,7 +90,15 @@ async def test_resume_sends_exactly_the_missed_events_then_live_ones(token):
     (live,) = await events_from(ws, 1)
     assert live["payload"]["name"] == "live"
     assert await ws.receive_nothing(timeout=0.3)
-    assert first and missed
+    logged = await sync_to_async(list)(
+        EventLog.objects.filter(seq__gt=head.seq, seq__lt=live["meta"]["seq"])
+        .order_by("seq")
+        .values_list("seq", flat=True)
+    )
+    # Exactly the events written while away, in order: none before ``since``
+    # (``first``), none twice, none missing.
+    assert [e["meta"]["seq"] for e in replayed] == logged
+    assert len(missed) == 3 and first.pk not in {m.pk for m in missed}
     await ws.disconnect()
 
 
@@ -121,15 +131,22 @@ async def test_subscribe_message_changes_filters(token):
 
 
 async def test_since_older_than_the_log_gets_a_reset(token):
-    await create(name="old")
+    import time_machine
+    from django.utils import timezone
+
+    from brain.events.services import events_prune
+
+    now = timezone.now()
+    before = await sync_to_async(log_head)()
+    with time_machine.travel(now - timedelta(days=40)):
+        await create(name="old")
     await create(name="kept")
-    oldest = await sync_to_async(EventLog.objects.earliest)("seq")
-    oldest_seq = oldest.seq
-    await sync_to_async(oldest.delete)()  # as the retention command would
-    ws = await connect(token, "since=0")
+    await sync_to_async(events_prune)(now=now, default_days=30)
+    head = await sync_to_async(log_head)()
+    ws = await connect(token, f"since={before}")
     reset = await frame(ws)
     assert reset["control"] == "reset"
-    assert reset["last_seq"] == oldest_seq + 1
+    assert reset["last_seq"] == head
     await create(name="after reset")
     (event,) = await events_from(ws, 1)
     assert event["payload"]["name"] == "after reset"
@@ -176,7 +193,7 @@ async def test_a_gap_in_live_messages_is_filled_before_the_next_event(
     await ws.disconnect()
 
 
-async def test_rolled_back_seq_leaves_a_hole_that_is_skipped(token):
+async def test_a_rolled_back_write_takes_no_seq_and_sends_nothing(token):
     from django.db import transaction
 
     def doomed():
@@ -185,11 +202,13 @@ async def test_rolled_back_seq_leaves_a_hole_that_is_skipped(token):
             transaction.set_rollback(True)
 
     ws = await connect(token)
-    await frame(ws)
+    hello = await frame(ws)
     await sync_to_async(doomed)()
-    await create(name="after the hole")
+    await create(name="after the rollback")
     (event,) = await events_from(ws, 1)
-    assert event["payload"]["name"] == "after the hole"
+    assert event["payload"]["name"] == "after the rollback"
+    # Numbers are drawn after commit: the log has no hole to skip.
+    assert event["meta"]["seq"] == hello["last_seq"] + 1
     assert await ws.receive_nothing(timeout=0.5)
     await ws.disconnect()
 

@@ -1,7 +1,7 @@
 from django.dispatch import Signal, receiver
 
 from brain.events import emit
-from tests.eventsapp.events import WIDGET_CREATED, WIDGET_STATE_CHANGED
+from tests.eventsapp.events import WIDGET_CREATED, WIDGET_PINGED, WIDGET_STATE_CHANGED
 
 widget_created = Signal()
 widget_state_changed = Signal()
@@ -18,3 +18,11 @@ def on_state_changed(sender, widget, old_state, **kwargs):
         WIDGET_STATE_CHANGED.name,
         {"widget_id": widget.pk, "old_state": old_state, "new_state": widget.state},
     )
+
+
+widget_pinged = Signal()
+
+
+@receiver(widget_pinged, dispatch_uid="eventsapp.pinged")
+def on_pinged(sender, widget_id, **kwargs):
+    return emit(WIDGET_PINGED.name, {"widget_id": widget_id})
