@@ -47,6 +47,8 @@ class CreditsHealthView(APIView):
 
 
 class CreditsInfoView(APIView):
+    read_permissions = ("credits.view_account",)
+
     @extend_schema(responses=CreditsInfoSerializer)
     def get(self, request):
         return Response(
@@ -66,6 +68,8 @@ class CreditsInfoView(APIView):
 
 class AccountCreateView(APIView):
     """Open an agent's account, optionally with initial credits (an allocation)."""
+
+    read_permissions = ("credits.view_account",)
 
     write_permissions = ("credits.add_account", "credits.add_ledgerentry")
 
@@ -89,6 +93,7 @@ def _movement_response(movement: services.Movement) -> Response:
 
 
 class AllocateView(APIView):
+    read_permissions = ("credits.view_account",)
     write_permissions = ("credits.add_ledgerentry",)
 
     @extend_schema(request=AllocateSerializer, responses=MOVEMENT_RESPONSES)
@@ -101,6 +106,7 @@ class AllocateView(APIView):
 
 
 class ConsumeView(APIView):
+    read_permissions = ("credits.view_account",)
     write_permissions = ("credits.add_ledgerentry",)
 
     @extend_schema(request=ConsumeSerializer, responses=MOVEMENT_RESPONSES)
@@ -111,6 +117,7 @@ class ConsumeView(APIView):
 
 
 class RefundView(APIView):
+    read_permissions = ("credits.view_account",)
     write_permissions = ("credits.add_ledgerentry",)
 
     @extend_schema(request=RefundSerializer, responses=MOVEMENT_RESPONSES)
@@ -121,6 +128,8 @@ class RefundView(APIView):
 
 
 class BalanceView(APIView):
+    read_permissions = ("credits.view_account",)
+
     @extend_schema(responses=BalanceSerializer)
     def get(self, request, agent_id):
         return Response(BalanceSerializer(selectors.account_get(agent_id)).data)
@@ -128,6 +137,8 @@ class BalanceView(APIView):
 
 class BalanceListView(generics.ListAPIView):
     """Every account with its balance, by agent id, paginated."""
+
+    read_permissions = ("credits.view_account",)
 
     serializer_class = AccountSerializer
     ordering_fields = ["agent_id", "balance", "created_at", "updated_at"]
@@ -140,6 +151,8 @@ class BalanceListView(generics.ListAPIView):
 
 class HistoryView(APIView):
     """An agent's ledger, newest first: ``?limit=`` (1-1000, 100) and ``?kind=``."""
+
+    read_permissions = ("credits.view_account",)
 
     @extend_schema(parameters=[HistoryQuerySerializer], responses=HistorySerializer)
     def get(self, request, agent_id):

@@ -37,6 +37,8 @@ def _state_view(robot: Robot, state: RobotState | None) -> dict:
 
 
 class HardwareInfoView(APIView):
+    read_permissions = ("hardware.view_robot",)
+
     @extend_schema(responses=HardwareInfoSerializer)
     def get(self, request):
         return Response(HardwareInfoSerializer(services.hardware_info_query()).data)
@@ -53,6 +55,8 @@ class RobotFilter(filters.FilterSet):
 
 class RobotListCreateView(generics.ListAPIView):
     """List robots with ``online`` and their latest state, or register one."""
+
+    read_permissions = ("hardware.view_robot",)
 
     serializer_class = RobotSerializer
     filterset_class = RobotFilter
@@ -80,6 +84,8 @@ class RobotListCreateView(generics.ListAPIView):
 
 
 class RobotDetailView(APIView):
+    read_permissions = ("hardware.view_robot",)
+
     @extend_schema(responses=RobotSerializer)
     def get(self, request, robot_id):
         return Response(RobotSerializer(selectors.robot_get(robot_id)).data)
@@ -87,6 +93,8 @@ class RobotDetailView(APIView):
 
 class RobotStateView(APIView):
     """Read the latest state (recorded as an event), or report a new one."""
+
+    read_permissions = ("hardware.view_robot",)
 
     write_permissions = ("hardware.add_robotstate",)
 
@@ -116,6 +124,8 @@ class RobotStateView(APIView):
 
 class RobotCommandView(APIView):
     """Send a movement command; the robot receives it live on its event socket."""
+
+    read_permissions = ("hardware.view_robot",)
 
     write_permissions = ("hardware.add_robotcommand",)
 
@@ -157,6 +167,8 @@ class CommandFilter(filters.FilterSet):
 class RobotCommandListView(generics.ListAPIView):
     """A robot's command history, newest first."""
 
+    read_permissions = ("hardware.view_robot",)
+
     serializer_class = CommandSerializer
     filter_backends = [filters.DjangoFilterBackend]
     filterset_class = CommandFilter
@@ -169,6 +181,8 @@ class RobotCommandListView(generics.ListAPIView):
 
 class CommandAckView(APIView):
     """The robot reports a command acknowledged, executed or failed."""
+
+    read_permissions = ("hardware.view_robot",)
 
     write_permissions = ("hardware.change_robotcommand",)
 

@@ -59,6 +59,8 @@ class MissionFilter(filters.FilterSet):
 class MissionListCreateView(generics.ListAPIView):
     """List missions (newest first) or create one."""
 
+    read_permissions = ("missions.view_mission",)
+
     serializer_class = MissionSerializer
     filterset_class = MissionFilter
     search_fields = ["name", "description"]
@@ -91,6 +93,8 @@ class MissionListCreateView(generics.ListAPIView):
 
 
 class MissionDetailView(APIView):
+    read_permissions = ("missions.view_mission",)
+
     @extend_schema(responses=MissionSerializer)
     def get(self, request, mission_id):
         return Response(MissionSerializer(selectors.mission_get(mission_id)).data)
@@ -98,6 +102,8 @@ class MissionDetailView(APIView):
 
 class MissionStatusView(APIView):
     """Change the status; ``?mission_status=`` is accepted as in the original API."""
+
+    read_permissions = ("missions.view_mission",)
 
     write_permissions = ("missions.change_mission",)
 
@@ -133,6 +139,8 @@ class MissionHistoryView(APIView):
     """The mission's status history, oldest first: from its own table, so retention
     of the event log never shortens it."""
 
+    read_permissions = ("missions.view_mission",)
+
     @extend_schema(responses=StatusChangeSerializer(many=True))
     def get(self, request, mission_id):
         changes = selectors.mission_status_history(mission_id)
@@ -141,6 +149,8 @@ class MissionHistoryView(APIView):
 
 class MissionLogView(APIView):
     """Read a mission's log in time order, or append one entry or a batch."""
+
+    read_permissions = ("missions.view_mission",)
 
     write_permissions = ("missions.add_missionlog",)
 
@@ -220,6 +230,8 @@ class MissionLogView(APIView):
 
 
 class MissionStatsView(APIView):
+    read_permissions = ("missions.view_mission",)
+
     @extend_schema(responses=MissionStatsSerializer)
     def get(self, request):
         return Response(MissionStatsSerializer(selectors.mission_stats()).data)
@@ -227,6 +239,8 @@ class MissionStatsView(APIView):
 
 class MissionClaimView(APIView):
     """For workers: take the next PENDING mission (200) or learn there is none (204)."""
+
+    read_permissions = ("missions.view_mission",)
 
     write_permissions = ("missions.change_mission",)
 

@@ -32,6 +32,8 @@ class SupervisorHealthView(APIView):
 class SupervisorStatusView(APIView):
     """Missions by status, agents by state, and a real check of each component."""
 
+    read_permissions = ("supervisor.view_agent",)
+
     @extend_schema(responses=SupervisorStatusSerializer)
     def get(self, request):
         return Response(
@@ -52,6 +54,8 @@ class AgentFilter(filters.FilterSet):
 
 class AgentListRegisterView(generics.ListAPIView):
     """List agents (by id), or register one (201) or update a known one (200)."""
+
+    read_permissions = ("supervisor.view_agent",)
 
     serializer_class = AgentSerializer
     filterset_class = AgentFilter
@@ -90,6 +94,8 @@ class AgentListRegisterView(generics.ListAPIView):
 
 
 class AgentDetailView(APIView):
+    read_permissions = ("supervisor.view_agent",)
+
     @extend_schema(responses=AgentSerializer)
     def get(self, request, agent_id):
         return Response(AgentSerializer(selectors.agent_get(agent_id)).data)
@@ -97,6 +103,8 @@ class AgentDetailView(APIView):
 
 class AgentHeartbeatView(APIView):
     """The agent is alive; optionally its state and the mission it works on."""
+
+    read_permissions = ("supervisor.view_agent",)
 
     write_permissions = ("supervisor.change_agent",)
 
@@ -125,6 +133,8 @@ class AgentHeartbeatView(APIView):
 
 class AgentControlView(APIView):
     """Pause, resume, kill or restart an agent."""
+
+    read_permissions = ("supervisor.view_agent",)
 
     write_permissions = ("supervisor.change_agent",)
 

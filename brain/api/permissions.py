@@ -1,8 +1,11 @@
 """Who may read and who may write.
 
-Reading needs a signed-in user. A write needs the model permissions the view names in
-``write_permissions`` (e.g. ``("missions.change_mission",)``); a view that names none
-is writable by superusers only, so a forgotten declaration fails closed.
+Reading needs a signed-in user holding the model permissions the view names in
+``read_permissions`` (e.g. ``("missions.view_mission",)``: a user allowed to view
+missions gets 403 on credits, hardware and supervisor reads). A write needs those
+the view names in ``write_permissions`` (e.g. ``("missions.change_mission",)``); a
+view that names none is writable by superusers only, so a forgotten declaration
+fails closed. Every domain view names its read permission (a test checks it).
 """
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -14,7 +17,7 @@ class ReadSignedInWriteModelPerms(BasePermission):
         if not (user and user.is_authenticated):
             return False
         if request.method in SAFE_METHODS:
-            return True
+            return user.has_perms(getattr(view, "read_permissions", ()))
         perms = getattr(view, "write_permissions", None)
         if perms is None:
             return user.is_superuser

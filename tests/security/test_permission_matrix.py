@@ -27,12 +27,14 @@ UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 class Api:
     """An API route: the methods its view has, and who may call them.
 
-    ``public`` routes answer anyone. Otherwise reads need a signed-in user, and the
-    ``writes`` need ``write_permissions`` (``None``: superusers only); the
-    ``operators`` group holds them unless ``operators_write`` says not.
+    ``public`` routes answer anyone. Otherwise reads need a signed-in user holding
+    ``read_permissions`` (a user in no group holds none: 403), and the ``writes``
+    need ``write_permissions`` (``None``: superusers only); the ``operators`` group
+    holds them unless ``operators_write`` says not.
     """
 
     reads: tuple[str, ...] = ("GET",)
+    read_permissions: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
     write_permissions: tuple[str, ...] | None = None
     public: bool = False
@@ -54,6 +56,10 @@ class Page:
     methods: tuple[str, ...] = field(default=("GET", "HEAD"))
 
 
+MISSIONS = ("missions.view_mission",)
+CREDITS = ("credits.view_account",)
+HARDWARE = ("hardware.view_robot",)
+SUPERVISOR = ("supervisor.view_agent",)
 MISSION_ADD = ("missions.add_mission",)
 MISSION_CHANGE = ("missions.change_mission",)
 LEDGER = ("credits.add_ledgerentry",)
@@ -70,54 +76,93 @@ API_ROUTES: dict[str, Api] = {
     # Swagger UI: no OPTIONS (DRF's answer to it has no HTML form).
     "docs": Api(public=True, options=False),
     "events": Api(),
-    "mission-list": Api(writes=("POST",), write_permissions=MISSION_ADD),
-    "mission-stats": Api(),
-    "mission-claim": Api(reads=(), writes=("POST",), write_permissions=MISSION_CHANGE),
-    "mission-detail": Api(),
-    "mission-status": Api(reads=(), writes=("POST",), write_permissions=MISSION_CHANGE),
-    "mission-log": Api(
-        writes=("POST",), write_permissions=("missions.add_missionlog",)
+    "event-types": Api(),
+    "asyncapi": Api(public=True),
+    "mission-history": Api(read_permissions=MISSIONS),
+    "mission-list": Api(
+        read_permissions=MISSIONS, writes=("POST",), write_permissions=MISSION_ADD
     ),
-    "credits-info": Api(),
+    "mission-stats": Api(read_permissions=MISSIONS),
+    "mission-claim": Api(
+        read_permissions=MISSIONS,
+        reads=(),
+        writes=("POST",),
+        write_permissions=MISSION_CHANGE,
+    ),
+    "mission-detail": Api(read_permissions=MISSIONS),
+    "mission-status": Api(
+        read_permissions=MISSIONS,
+        reads=(),
+        writes=("POST",),
+        write_permissions=MISSION_CHANGE,
+    ),
+    "mission-log": Api(
+        read_permissions=MISSIONS,
+        writes=("POST",),
+        write_permissions=("missions.add_missionlog",),
+    ),
+    "credits-info": Api(read_permissions=CREDITS),
     "credits-accounts": Api(
+        read_permissions=CREDITS,
         reads=(),
         writes=("POST",),
         write_permissions=("credits.add_account", "credits.add_ledgerentry"),
     ),
-    "credits-allocate": Api(reads=(), writes=("POST",), write_permissions=LEDGER),
-    "credits-consume": Api(reads=(), writes=("POST",), write_permissions=LEDGER),
-    "credits-refund": Api(reads=(), writes=("POST",), write_permissions=LEDGER),
-    "credits-balance": Api(),
-    "credits-balances": Api(),
-    "credits-history": Api(),
-    "hardware-info": Api(),
-    "hardware-robot-list": Api(
-        writes=("POST",), write_permissions=("hardware.add_robot",)
+    "credits-allocate": Api(
+        read_permissions=CREDITS, reads=(), writes=("POST",), write_permissions=LEDGER
     ),
-    "hardware-robot-detail": Api(),
+    "credits-consume": Api(
+        read_permissions=CREDITS, reads=(), writes=("POST",), write_permissions=LEDGER
+    ),
+    "credits-refund": Api(
+        read_permissions=CREDITS, reads=(), writes=("POST",), write_permissions=LEDGER
+    ),
+    "credits-balance": Api(read_permissions=CREDITS),
+    "credits-balances": Api(read_permissions=CREDITS),
+    "credits-history": Api(read_permissions=CREDITS),
+    "hardware-info": Api(read_permissions=HARDWARE),
+    "hardware-robot-list": Api(
+        read_permissions=HARDWARE,
+        writes=("POST",),
+        write_permissions=("hardware.add_robot",),
+    ),
+    "hardware-robot-detail": Api(read_permissions=HARDWARE),
     "hardware-robot-state": Api(
-        writes=("POST",), write_permissions=("hardware.add_robotstate",)
+        read_permissions=HARDWARE,
+        writes=("POST",),
+        write_permissions=("hardware.add_robotstate",),
     ),
     "hardware-robot-command": Api(
-        reads=(), writes=("POST",), write_permissions=("hardware.add_robotcommand",)
+        read_permissions=HARDWARE,
+        reads=(),
+        writes=("POST",),
+        write_permissions=("hardware.add_robotcommand",),
     ),
-    "hardware-robot-commands": Api(),
+    "hardware-robot-commands": Api(read_permissions=HARDWARE),
     "hardware-command-ack": Api(
+        read_permissions=HARDWARE,
         reads=(),
         writes=("POST",),
         write_permissions=("hardware.change_robotcommand",),
     ),
-    "supervisor-status": Api(),
+    "supervisor-status": Api(read_permissions=SUPERVISOR),
     "supervisor-agent-list": Api(
+        read_permissions=SUPERVISOR,
         writes=("POST",),
         write_permissions=("supervisor.add_agent", "supervisor.change_agent"),
     ),
-    "supervisor-agent-detail": Api(),
+    "supervisor-agent-detail": Api(read_permissions=SUPERVISOR),
     "supervisor-agent-heartbeat": Api(
-        reads=(), writes=("POST",), write_permissions=AGENT_CHANGE
+        read_permissions=SUPERVISOR,
+        reads=(),
+        writes=("POST",),
+        write_permissions=AGENT_CHANGE,
     ),
     "supervisor-control": Api(
-        reads=(), writes=("POST",), write_permissions=AGENT_CHANGE
+        read_permissions=SUPERVISOR,
+        reads=(),
+        writes=("POST",),
+        write_permissions=AGENT_CHANGE,
     ),
 }
 
@@ -212,6 +257,8 @@ def test_api_views_have_exactly_the_expected_methods_and_permissions(name):
     assert view_methods(view) == set(expected.methods)
     if expected.writes:
         assert getattr(view, "write_permissions", None) == expected.write_permissions
+    if expected.reads and not expected.public:
+        assert getattr(view, "read_permissions", ()) == expected.read_permissions
 
 
 # Requests ------------------------------------------------------------------------
@@ -251,6 +298,8 @@ def api_outcome(route: Api, role: str, method: str) -> str:
     if role == "anonymous":
         return "401"
     if method in SAFE:
+        if role == "plain" and route.read_permissions:
+            return "403"
         return "ok"
     operator_may = route.operators_write and route.write_permissions is not None
     if role == "superuser" or (role == "operator" and operator_may):
