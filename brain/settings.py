@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "channels",
     "axes",
     "csp",
+    "pgtrigger",
     "brain.access",
     "brain.events",
     *BRAIN_DOMAIN_APPS,

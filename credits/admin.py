@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -83,17 +84,22 @@ class AccountAdmin(admin.ModelAdmin):
             '<a href="{}?agent__agent_id__exact={}">entries</a>', url, obj.pk
         )
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """An account the service refuses after the form passed (opened meanwhile by
+        another client) is shown as an error, not as added."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def save_model(self, request, obj, form, change):
         if change:
             return
-        try:
-            created = services.account_create(
-                agent_id=obj.agent_id,
-                initial_credits=form.cleaned_data["initial_credits"],
-            )
-        except DomainError as exc:
-            self.message_user(request, exc.detail, messages.ERROR)
-            return
+        created = services.account_create(
+            agent_id=obj.agent_id,
+            initial_credits=form.cleaned_data["initial_credits"],
+        )
         obj.balance = created.balance
         obj.created_at = created.created_at
         obj.updated_at = created.updated_at

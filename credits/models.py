@@ -1,13 +1,17 @@
-"""Credit accounts, one per agent, and their append-only ledger."""
+"""Credit accounts, one per agent, and their append-only ledger.
+
+Plain models: every write goes through ``credits.services``, which keeps the balance
+the sum of the ledger and sends the signals. The database refuses an edited or
+deleted ledger entry, whoever tries (a trigger in ``Meta.triggers``, PostgreSQL only).
+"""
 
 from decimal import Decimal, InvalidOperation
 
+import pgtrigger
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
-
-from brain.guards import require_service
 
 AGENT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 CENT = Decimal("0.01")
@@ -67,20 +71,6 @@ class TransactionKind(models.TextChoices):
     REFUND = "refund"
 
 
-class AppendOnly(Exception):
-    """Ledger entries are never edited or deleted."""
-
-
-class AccountQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        if "balance" in kwargs:
-            raise TypeError(
-                "balances change only through credits.services, which write the "
-                "ledger entry and emit the event"
-            )
-        return super().update(**kwargs)
-
-
 class Account(models.Model):
     """An agent's credit balance; always the sum of its ledger, never negative."""
 
@@ -90,8 +80,6 @@ class Account(models.Model):
     balance = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
-
-    objects = AccountQuerySet.as_manager()
 
     class Meta:
         ordering = ["agent_id"]
@@ -103,40 +91,6 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id}: {format_amount(self.balance)}"
-
-    def save(self, *args, **kwargs):
-        """An account is opened, and its balance moved, by credits.services only:
-        the balance is the sum of the ledger, and each movement has its event."""
-        update_fields = kwargs.get("update_fields")
-        if self._state.adding:
-            require_service([self], "credits.services.account_create", "accounts")
-        elif (update_fields is None or "balance" in update_fields) and (
-            self.balance != getattr(self, "_loaded_balance", self.balance)
-        ):
-            require_service(
-                [self], "credits.services (allocate, consume, refund)", "balances"
-            )
-        super().save(*args, **kwargs)
-        self._loaded_balance = self.balance
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_balance = instance.__dict__.get("balance")
-        return instance
-
-
-class LedgerEntryQuerySet(models.QuerySet):
-    def bulk_create(self, objs, *args, **kwargs):
-        objs = list(objs)
-        require_service(objs, "credits.services", "ledger entries")
-        return super().bulk_create(objs, *args, **kwargs)
-
-    def update(self, **kwargs):
-        raise AppendOnly("ledger entries cannot be edited")
-
-    def delete(self):
-        raise AppendOnly("ledger entries cannot be deleted")
 
 
 class LedgerEntry(models.Model):
@@ -160,8 +114,6 @@ class LedgerEntry(models.Model):
     idempotency_key = models.CharField(
         max_length=IDEMPOTENCY_KEY_MAX_LENGTH, null=True, blank=True
     )
-
-    objects = LedgerEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
@@ -193,18 +145,15 @@ class LedgerEntry(models.Model):
                 name="credits_idempotency_key_unique",
             ),
         ]
+        triggers = [
+            pgtrigger.Protect(
+                name="ledger_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.agent_id} {self.kind} {format_amount(self.amount)}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnly("ledger entries cannot be edited")
-        require_service([self], "credits.services", "ledger entries")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnly("ledger entries cannot be deleted")
 
     @property
     def signed_amount(self) -> Decimal:

@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from brain.errors import Conflict, Invalid, NotFound
 from brain.events.context import current_actor, current_correlation_id, event_context
-from brain.guards import service_write
 from credits.models import (
     AGENT_ID_PATTERN,
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -158,7 +157,7 @@ def account_create(
         agent_id=agent_id, balance=initial, created_at=now, updated_at=now
     )
     try:
-        with transaction.atomic(), service_write(account):
+        with transaction.atomic():
             account.save(force_insert=True)
     except IntegrityError:
         raise Conflict(
@@ -174,8 +173,7 @@ def account_create(
             actor=actor,
             created_at=now,
         )
-        with service_write(entry):
-            entry.save(force_insert=True)
+        entry.save(force_insert=True)
         with _events_by(actor):
             credits_allocated.send(sender=LedgerEntry, entry=entry)
     return account
@@ -297,8 +295,7 @@ def _move(
     now = timezone.now()
     account.balance = balance
     account.updated_at = now
-    with service_write(account):
-        account.save(update_fields=["balance", "updated_at"])
+    account.save(update_fields=["balance", "updated_at"])
     entry = LedgerEntry(
         agent=account,
         kind=kind,
@@ -310,8 +307,7 @@ def _move(
         created_at=now,
         idempotency_key=idempotency_key,
     )
-    with service_write(entry):
-        entry.save(force_insert=True)
+    entry.save(force_insert=True)
     with _events_by(actor):
         _SIGNALS[kind].send(sender=LedgerEntry, entry=entry)
         if kind == TransactionKind.CONSUMPTION and balance == 0:

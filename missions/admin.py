@@ -2,10 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 
 from brain.errors import DomainError
 from missions import services
-from missions.models import TRANSITIONS, Mission, MissionLog, MissionStatus
+from missions.models import Mission, MissionLog, MissionStatus
 
 
 class MissionLogInline(admin.TabularInline):
@@ -34,6 +35,19 @@ class MissionAdminForm(forms.ModelForm):
         model = Mission
         fields = ["name", "description", "data", "priority", "status"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        status = self.fields.get("status")
+        if status is not None and not self.instance._state.adding:
+            # Offer the statuses the mission can move to now; the service decides.
+            current = self.instance.status
+            offered = [current, *self.instance.allowed_transitions]
+            status.choices = [(value, MissionStatus(value).label) for value in offered]
+            status.error_messages["invalid_choice"] = (
+                f"Cannot change status from {current} to %(value)s; allowed: "
+                f"{', '.join(offered[1:]) or 'none'}."
+            )
+
     def clean_data(self):
         """A JSON object, as over REST; left empty, ``{}``."""
         data = self.cleaned_data.get("data")
@@ -42,20 +56,6 @@ class MissionAdminForm(forms.ModelForm):
         if not isinstance(data, dict):
             raise forms.ValidationError("Enter a JSON object, e.g. {}.")
         return data
-
-    def clean_status(self):
-        status = self.cleaned_data["status"]
-        if self.instance._state.adding:
-            if status != MissionStatus.PENDING:
-                raise forms.ValidationError("A new mission starts as PENDING.")
-            return status
-        current = self.instance._loaded_status
-        if status != current and status not in TRANSITIONS[current]:
-            allowed = ", ".join(TRANSITIONS[current]) or "none"
-            raise forms.ValidationError(
-                f"Cannot change status from {current} to {status}; allowed: {allowed}."
-            )
-        return status
 
 
 def _transition_action(target: str, label: str):
@@ -116,6 +116,15 @@ class MissionAdmin(admin.ModelAdmin):
             "updated_at",
         ]
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A change the service refuses after the form passed (another client moved
+        the mission on meanwhile) is rolled back and shown as an error."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def save_model(self, request, obj, form, change):
         if not change:
             created = services.mission_create(
@@ -126,21 +135,8 @@ class MissionAdmin(admin.ModelAdmin):
             )
             obj.pk = created.pk
             obj._state.adding = False
-            return
-        if "status" in form.changed_data:
-            try:
-                services.mission_set_status(mission_id=obj.pk, status=obj.status)
-            except DomainError as exc:
-                request._mission_save_refused = True
-                self.message_user(request, exc.detail, messages.ERROR)
-
-    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
-        """No "changed successfully" after a change the service refused."""
-        if level == messages.SUCCESS and getattr(
-            request, "_mission_save_refused", False
-        ):
-            return
-        super().message_user(request, message, level, *args, **kwargs)
+        elif "status" in form.changed_data:
+            services.mission_set_status(mission_id=obj.pk, status=obj.status)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -1,12 +1,18 @@
-"""Missions and their append-only logs."""
+"""Missions and their append-only logs.
+
+Plain models: every write goes through ``missions.services``, which checks the
+rules and sends the signals. What must never happen whoever writes (a log line
+edited or deleted, a status moved off ``TRANSITIONS``) the database refuses, with
+the triggers in each ``Meta.triggers`` (PostgreSQL only; installed by migrations).
+"""
 
 import uuid
 
+import pgtrigger
 from django.db import models
 from django.utils import timezone
 
 from brain.errors import Conflict
-from brain.guards import require_service
 
 
 class MissionStatus(models.TextChoices):
@@ -51,21 +57,6 @@ class TransitionRefused(Conflict):
         )
 
 
-class MissionQuerySet(models.QuerySet):
-    def bulk_create(self, objs, *args, **kwargs):
-        objs = list(objs)
-        require_service(objs, "missions.services.mission_create", "missions")
-        return super().bulk_create(objs, *args, **kwargs)
-
-    def update(self, **kwargs):
-        if "status" in kwargs:
-            raise TypeError(
-                "status changes go through missions.services.mission_set_status, "
-                "which checks the transition and emits the event"
-            )
-        return super().update(**kwargs)
-
-
 NAME_MAX_LENGTH = 200
 
 
@@ -89,8 +80,6 @@ class Mission(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = MissionQuerySet.as_manager()
-
     class Meta:
         ordering = ["-created_at"]
         indexes = [
@@ -107,48 +96,23 @@ class Mission(models.Model):
                 name="mission_priority_valid",
             ),
         ]
+        triggers = [
+            # The database's last line under the service's check (TransitionRefused):
+            # no UPDATE, from any client, moves a status off the table.
+            pgtrigger.FSM(
+                name="mission_status_transitions",
+                field="status",
+                transitions=[
+                    (str(current), str(target))
+                    for current, targets in TRANSITIONS.items()
+                    for target in targets
+                ],
+                condition=pgtrigger.Q(old__status__df=pgtrigger.F("new__status")),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
-
-    def save(self, *args, **kwargs):
-        """Refuse a status change the transition table does not allow, on any path,
-        and any insert or status change that is not its service's."""
-        if self._state.adding:
-            require_service([self], "missions.services.mission_create", "missions")
-        update_fields = kwargs.get("update_fields")
-        saves_status = update_fields is None or "status" in update_fields
-        if saves_status and not self._state.adding:
-            loaded = getattr(self, "_loaded_status", None)
-            if loaded is None and "status" in self.__dict__:
-                # Loaded with the status deferred, then assigned: check the stored one.
-                loaded = (
-                    type(self)
-                    ._base_manager.filter(pk=self.pk)
-                    .values_list("status", flat=True)
-                    .first()
-                )
-            if loaded is not None and loaded != self.status:
-                if self.status not in TRANSITIONS[loaded]:
-                    raise TransitionRefused(current=loaded, requested=self.status)
-                require_service(
-                    [self], "missions.services.mission_set_status", "status changes"
-                )
-        super().save(*args, **kwargs)
-        if saves_status:
-            self._loaded_status = self.status
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_status = instance.__dict__.get("status")
-        return instance
-
-    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
-        """Reload, and check later status changes from the status read now."""
-        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
-        if fields is None or "status" in fields:
-            self._loaded_status = self.__dict__.get("status")
 
     @property
     def allowed_transitions(self) -> list[str]:
@@ -191,23 +155,6 @@ class LogLevel(models.TextChoices):
     ERROR = "error"
 
 
-class AppendOnly(Exception):
-    """Mission logs are never edited or deleted."""
-
-
-class MissionLogQuerySet(models.QuerySet):
-    def bulk_create(self, objs, *args, **kwargs):
-        objs = list(objs)
-        require_service(objs, "missions.services.mission_log_append", "log entries")
-        return super().bulk_create(objs, *args, **kwargs)
-
-    def update(self, **kwargs):
-        raise AppendOnly("mission log entries cannot be edited")
-
-    def delete(self):
-        raise AppendOnly("mission log entries cannot be deleted")
-
-
 class MissionLog(models.Model):
     # No index of its own: ``mission_log_order`` (mission, id) serves every lookup.
     mission = models.ForeignKey(
@@ -220,8 +167,6 @@ class MissionLog(models.Model):
     message = models.TextField()
     data = models.JSONField(default=dict, blank=True)
 
-    objects = MissionLogQuerySet.as_manager()
-
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["mission", "id"], name="mission_log_order")]
@@ -230,15 +175,12 @@ class MissionLog(models.Model):
                 condition=~models.Q(message=""), name="mission_log_message_not_empty"
             ),
         ]
+        triggers = [
+            pgtrigger.Protect(
+                name="mission_log_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"[{self.level}] {self.message[:60]}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnly("mission log entries cannot be edited")
-        require_service([self], "missions.services.mission_log_append", "log entries")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnly("mission log entries cannot be deleted")

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from brain.errors import Conflict, Invalid, NotFound
 from brain.events.context import current_actor
-from brain.guards import service_write
 from missions.models import (
     NAME_MAX_LENGTH,
     LogLevel,
@@ -105,7 +104,7 @@ def mission_create(
         priority=priority,
     )
     try:
-        with transaction.atomic(), service_write(mission):
+        with transaction.atomic():
             mission.save(force_insert=True)
     except IntegrityError:
         # Only a taken id is a conflict; a failed check constraint stays an error.
@@ -156,8 +155,7 @@ def _transition(
     if assigned_agent is not None:
         mission.assigned_agent = assigned_agent
         update_fields.append("assigned_agent")
-    with service_write(mission):
-        mission.save(update_fields=update_fields)
+    mission.save(update_fields=update_fields)
     _record_status(mission, old_status=old_status, reason=reason or "")
     mission_status_changed.send(
         sender=Mission, mission=mission, old_status=old_status, new_status=status
@@ -232,11 +230,9 @@ def _append(mission_id: uuid.UUID, lines: Sequence[LogLine]) -> list[MissionLog]
     if len(entries) >= COPY_MIN_LINES and connection.vendor == "postgresql":
         _copy_entries(entries)
     elif len(entries) == 1:
-        with service_write(entries[0]):
-            entries[0].save(force_insert=True)
+        entries[0].save(force_insert=True)
     else:
-        with service_write(*entries):
-            MissionLog.objects.bulk_create(entries, batch_size=2000)
+        MissionLog.objects.bulk_create(entries, batch_size=2000)
     mission_log_appended.send(sender=MissionLog, mission_id=mission_id, entries=entries)
     return entries
 

@@ -183,6 +183,34 @@ def test_admin_add_refuses_bad_initial_credits_and_duplicates(admin_client_for):
     assert balance_of("rover-1") == Decimal("0.00")
 
 
+def test_an_account_the_service_refuses_after_the_form_is_an_error(
+    admin_client_for, monkeypatch
+):
+    """Another client opened the account after the form checked the agent id."""
+    from django.contrib.messages import constants
+
+    from brain.errors import Conflict
+    from credits import admin as admin_module
+
+    def opened_meanwhile(**kwargs):
+        raise Conflict("agent rover-9 already has a credit account")
+
+    monkeypatch.setattr(admin_module.services, "account_create", opened_meanwhile)
+    client = admin_client_for()
+    events = EventLogView()
+    response = client.post(
+        "/admin/credits/account/add/",
+        {"agent_id": "rover-9", "initial_credits": "8.5"},
+        follow=True,
+    )
+    assert response.redirect_chain == [("/admin/credits/account/add/", 302)]
+    assert [(m.level, str(m)) for m in response.context["messages"]] == [
+        (constants.ERROR, "agent rover-9 already has a credit account")
+    ]
+    assert not Account.objects.filter(pk="rover-9").exists()
+    assert events.all() == []
+
+
 def test_account_is_not_edited_or_deleted_in_admin(admin_client_for):
     client = admin_client_for()
     make_account("rover-1", "4.00")

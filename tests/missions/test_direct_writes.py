@@ -1,51 +1,70 @@
-"""Missions and log lines are written by the services only, with their events: a
-shell, a script or ``bulk_create`` cannot store one the dashboards never hear of,
-and the services hold every caller to the API's input rules."""
+"""Missions and log lines are plain models written by ``missions.services``, which
+check the rules and send the signals; what must never happen, whoever writes (an
+ORM call, raw SQL, another client), the database refuses: a log line is never
+edited or deleted. The services hold every caller to the API's input rules.
+
+That the project's own code writes these models only through the services is
+``tests/foundation/test_service_writes.py``; status changes off the transition
+table are ``tests/missions/test_transitions.py``."""
 
 import pytest
+from django.db import connection
 
 from brain.errors import Invalid
 from missions import services
-from missions.models import Mission, MissionLog
+from missions.models import MissionLog
 from missions.services import LogLine
 from tests.missions.factories import make_mission, stored
+from tests.triggers import refused_by_the_database
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
-
-@pytest.mark.parametrize("status", ["PENDING", "COMPLETED"])
-def test_a_mission_saved_directly_is_refused(status):
-    before = stored()
-    with pytest.raises(TypeError, match="mission_create"):
-        Mission.objects.create(name="from the shell", status=status)
-    with pytest.raises(TypeError, match="mission_create"):
-        Mission(name="from the shell").save()
-    assert stored() == before
+LOG_TABLE = MissionLog._meta.db_table
 
 
-def test_bulk_created_missions_are_refused():
-    before = stored()
-    with pytest.raises(TypeError, match="mission_create"):
-        Mission.objects.bulk_create([Mission(name="a"), Mission(name="b")])
-    assert stored() == before
-
-
-def test_bulk_created_log_lines_are_refused():
+def test_a_log_line_cannot_be_edited_or_deleted_through_the_orm():
     mission = make_mission()
-    before = stored()
-    with pytest.raises(TypeError, match="mission_log_append"):
-        MissionLog.objects.bulk_create([MissionLog(mission=mission, message="x")])
-    with pytest.raises(TypeError, match="mission_log_append"):
-        MissionLog.objects.create(mission=mission, message="x")
-    assert stored() == before
+    entry = MissionLog.objects.get(mission=mission)
+    entry.message = "rewritten"
+    refused = "Cannot update or delete rows from missions_missionlog table"
+    with refused_by_the_database(refused):
+        entry.save()
+    with refused_by_the_database():
+        entry.save(update_fields=["message"])
+    with refused_by_the_database():
+        entry.delete()
+    entries = MissionLog.objects.filter(mission=mission)
+    with refused_by_the_database():
+        entries.update(message="rewritten")
+    with refused_by_the_database():
+        entries.delete()
+    with refused_by_the_database():
+        MissionLog.objects.all().delete()
+    assert list(entries.values_list("pk", "message")) == [(entry.pk, "Mission created")]
 
 
-def test_a_mission_returned_by_the_service_cannot_then_be_changed_directly():
+def test_a_log_line_cannot_be_edited_or_deleted_in_sql():
     mission = make_mission()
-    mission.status = "RUNNING"
-    with pytest.raises(TypeError, match="mission_set_status"):
-        mission.save()
-    assert Mission.objects.get(pk=mission.pk).status == "PENDING"
+    (entry,) = MissionLog.objects.filter(mission=mission)
+    with refused_by_the_database(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {LOG_TABLE} SET message = 'rewritten' WHERE id = %s", [entry.pk]
+        )
+    with refused_by_the_database(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {LOG_TABLE} WHERE id = %s", [entry.pk])
+    assert MissionLog.objects.get(pk=entry.pk).message == "Mission created"
+    assert MissionLog.objects.count() == 1
+
+
+def test_log_lines_are_still_appended_through_the_service():
+    mission = make_mission()
+    services.mission_log_append(
+        mission_id=mission.pk, lines=[LogLine("one"), LogLine("two")]
+    )
+    messages = MissionLog.objects.filter(mission=mission).values_list(
+        "message", flat=True
+    )
+    assert list(messages) == ["Mission created", "one", "two"]
 
 
 @pytest.mark.parametrize(
