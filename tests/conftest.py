@@ -196,6 +196,25 @@ def number_pending() -> None:
 
 
 @pytest.fixture
+def delivered(monkeypatch):
+    """What ``emit()`` hands to the channel layer after commit, call by call: each
+    call a list of ``WireEvent`` (``seq``, ``type``, ``subjects``, ``text``, the
+    envelope as sent). Use with ``django_capture_on_commit_callbacks(execute=True)``."""
+    from brain.events import publish
+
+    calls: list[list] = []
+    monkeypatch.setattr(publish, "deliver", lambda events: calls.append(events))
+    return calls
+
+
+def sent(delivered: list[list]) -> list[dict]:
+    """The envelopes of ``delivered``, in order."""
+    import json
+
+    return [json.loads(event.text) for call in delivered for event in call]
+
+
+@pytest.fixture
 def events(db) -> EventLogView:
     return EventLogView()
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 
-from brain.events import emit, emit_many, publish, registered_types, sequencer
+from brain.events import emit, emit_many, registered_types, sequencer
 from brain.events.models import EventLog
 from brain.events.registry import EventDeclarationError, Payload, declare
 from tests.eventsapp import services as widgets
@@ -36,14 +36,6 @@ def sample_payload(spec) -> dict:
         name: _sample(field.annotation)
         for name, field in spec.payload.model_fields.items()
     }
-
-
-@pytest.fixture
-def delivered(monkeypatch):
-    """What ``emit()`` hands to the channel layer, call by call."""
-    calls: list[list] = []
-    monkeypatch.setattr(publish, "deliver", lambda events: calls.append(events))
-    return calls
 
 
 @pytest.mark.django_db
