@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from missions.services import mission_set_status
+from missions.services import mission_claim
 from supervisor.services import agent_heartbeat
 from tests.conftest import token_for
 from tests.credits.factories import make_account
@@ -91,9 +91,9 @@ def fuzzed(live_server_process, django_db_blocker):
     database is emptied afterwards, as a transactional test's teardown does."""
     with django_db_blocker.unblock():
         mission = make_mission(name="Survey")
-        mission_set_status(mission_id=mission.id, status="RUNNING")
         make_account("agent-1", initial_credits="100")
         make_agent("agent-1")
+        assert mission_claim(agent_id="agent-1").pk == mission.id
         agent_heartbeat(agent_id="agent-1", current_mission_id=mission.id)
         make_robot("go2-alpha")
         report_state("go2-alpha")
