@@ -49,9 +49,9 @@ def log_event_seqs(mission_id: str, after: int) -> list[int]:
     """The ``mission.log_appended`` seqs of a mission past ``after``, in order."""
     with db_connect() as conn:
         rows = conn.execute(
-            "SELECT seq FROM events_eventlog WHERE seq > %s AND mission_id = %s "
+            "SELECT seq FROM events_eventlog WHERE seq > %s AND subjects @> ARRAY[%s]::text[] "
             "AND type = 'mission.log_appended' ORDER BY seq",
-            [after, mission_id],
+            [after, f"mission_{mission_id}"],
         ).fetchall()
     return [row[0] for row in rows]
 

@@ -24,9 +24,10 @@ SCRATCH = "bench_copy_missionlog"
 def _count_landed(mission_id: str, after: int, prefix: str) -> tuple[int, int]:
     with db_connect() as conn:
         events = conn.execute(
-            "SELECT COUNT(*) FROM events_eventlog WHERE seq > %s AND mission_id = %s "
+            # Stored, numbered or not yet (numbering follows the commit).
+            "SELECT COUNT(*) FROM events_eventlog WHERE subjects @> ARRAY[%s]::text[] "
             "AND type = 'mission.log_appended'",
-            [after, mission_id],
+            [f"mission_{mission_id}"],
         ).fetchone()[0]
         rows = conn.execute(
             "SELECT COUNT(*) FROM missions_missionlog WHERE mission_id = %s "

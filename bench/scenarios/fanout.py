@@ -33,9 +33,9 @@ def _frames(mission_id: str, after: int) -> tuple[list[int], list[str]]:
     with db_connect() as conn:
         rows = conn.execute(
             "SELECT seq, event_id, type, source, target, occurred_at, payload, meta "
-            "FROM events_eventlog WHERE seq > %s AND mission_id = %s "
+            "FROM events_eventlog WHERE seq > %s AND subjects @> ARRAY[%s]::text[] "
             "AND type = 'mission.log_appended' ORDER BY seq",
-            [after, mission_id],
+            [after, f"mission_{mission_id}"],
         ).fetchall()
     seqs, texts = [], []
     for seq, event_id, type_, source, target, occurred_at, payload, meta in rows:
