@@ -266,7 +266,8 @@ class EventHub:
 
     def _dispatch(self, event: WireEvent) -> None:
         # No await here: a subscriber added between two events sees a clean cut.
-        self.last_seq = event.seq
+        if event.seq is not None:  # a live-only event has no place in the log
+            self.last_seq = event.seq
         for subscriber in tuple(self.subscribers):
             if subscriber.accepts(event):
                 subscriber.deliver(event)

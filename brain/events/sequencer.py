@@ -53,6 +53,22 @@ _NUMBER = (
     "+ ROW_NUMBER() OVER (ORDER BY id) AS seq FROM ({rows}) AS pending"
     f') AS numbered WHERE "{_TABLE}".id = numbered.id'
 )
+# PostgreSQL: numbers never go back, even if the log is emptied (a test's flush,
+# ``manage.py flush``): a sequence keeps the highest number drawn, and the next
+# numbering starts above both it and the log's MAX(seq). It is set inside the
+# numbering's lock; a numbering that fails after it leaves a hole, which readers
+# skip like any gap they have read through.
+FLOOR = "events_eventlog_seq_floor"
+_PG_NUMBER = (
+    "WITH numbered AS ("  # noqa: S608  # nosec B608
+    f"SELECT id, (SELECT GREATEST(COALESCE(MAX(seq), 0), "
+    f'(SELECT last_value FROM {FLOOR})) FROM "{_TABLE}") '
+    "+ ROW_NUMBER() OVER (ORDER BY id) AS seq FROM ({rows}) AS pending), "
+    f'done AS (UPDATE "{_TABLE}" SET seq = numbered.seq FROM numbered '
+    f'WHERE "{_TABLE}".id = numbered.id RETURNING "{_TABLE}".seq) '
+    f"SELECT setval('{FLOOR}', GREATEST((SELECT MAX(seq) FROM done), "
+    f"(SELECT last_value FROM {FLOOR}))), (SELECT COUNT(*) FROM done)"
+)
 _THESE = f'SELECT id FROM "{_TABLE}" WHERE id IN ({{ids}}) AND seq IS NULL'  # noqa: S608  # nosec B608
 _SEQS = f'SELECT id, seq FROM "{_TABLE}" WHERE id IN ({{ids}})'  # noqa: S608  # nosec B608
 _STRAGGLERS = (
@@ -78,17 +94,18 @@ def number(using: str, ids: list[int]) -> dict[int, int]:
         return {}
     db = connections[using]
     listed = _ids(ids)
-    numbering = _NUMBER.format(rows=_THESE.format(ids=listed))
+    rows = _THESE.format(ids=listed)
     seqs = _SEQS.format(ids=listed)
     with db.cursor() as cursor:
         if db.vendor == "postgresql":
             cursor.execute(
-                f"SELECT pg_advisory_xact_lock({LOCK_KEY}); {numbering}; {seqs}"
+                f"SELECT pg_advisory_xact_lock({LOCK_KEY}); "
+                f"{_PG_NUMBER.format(rows=rows)}; {seqs}"
             )
             cursor.nextset()
             cursor.nextset()
         else:
-            cursor.execute(numbering)
+            cursor.execute(_NUMBER.format(rows=rows))
             cursor.execute(seqs)
         return dict(cursor.fetchall())
 
@@ -105,10 +122,10 @@ def sequence_stragglers(using: str = "default") -> int:
             return 0
         cursor.execute(
             f"SELECT pg_advisory_xact_lock({LOCK_KEY}); "
-            f"{_NUMBER.format(rows=_STRAGGLERS)}"
+            f"{_PG_NUMBER.format(rows=_STRAGGLERS)}"
         )
         cursor.nextset()
-        count = cursor.rowcount
+        count = cursor.fetchone()[1]
     logger.warning("numbered %s events their writer left without a seq", count)
     return count
 

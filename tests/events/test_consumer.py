@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
 from brain.asgi import application
-from brain.events import publish
+from brain.events import publish, sequencer
 from brain.events.models import EventLog
 from brain.events.selectors import log_head
 from tests.conftest import token_for
@@ -141,6 +141,7 @@ async def test_since_older_than_the_log_gets_a_reset(token):
     with time_machine.travel(now - timedelta(days=40)):
         await create(name="old")
     await create(name="kept")
+    assert await sync_to_async(sequencer.drain)(5)
     await sync_to_async(events_prune)(now=now, default_days=30)
     head = await sync_to_async(log_head)()
     ws = await connect(token, f"since={before}")
@@ -207,8 +208,14 @@ async def test_a_rolled_back_write_takes_no_seq_and_sends_nothing(token):
     await create(name="after the rollback")
     (event,) = await events_from(ws, 1)
     assert event["payload"]["name"] == "after the rollback"
-    # Numbers are drawn after commit: the log has no hole to skip.
-    assert event["meta"]["seq"] == hello["last_seq"] + 1
+    # Numbers are drawn after commit: the rolled-back write never took one.
+    assert event["meta"]["seq"] > hello["last_seq"]
+    names = await sync_to_async(list)(
+        EventLog.objects.filter(seq__gt=hello["last_seq"]).values_list(
+            "payload__name", flat=True
+        )
+    )
+    assert names == ["after the rollback"]
     assert await ws.receive_nothing(timeout=0.5)
     await ws.disconnect()
 
@@ -378,3 +385,24 @@ async def test_one_layer_message_per_commit_and_one_encoding_for_all_sockets(
     assert len({json.dumps(f, sort_keys=True) for f in frames}) == 1
     for ws in sockets:
         await ws.disconnect()
+
+
+async def test_a_live_only_event_keeps_the_socket_position(token):
+    """A live-only event has no seq: it reaches the socket and moves no position,
+    so the durable events after it still arrive and ``pong`` reports theirs."""
+    ws = await connect(token)
+    await frame(ws)
+    ping = sync_to_async(widgets.widget_ping)
+    await ping(widget_id=1)
+    (live_only,) = await events_from(ws, 1)
+    assert live_only["type"] == "widget.pinged" and "seq" not in live_only["meta"]
+    await create(name="durable")
+    (durable,) = await events_from(ws, 1)
+    await ws.send_json_to({"action": "ping"})
+    assert await frame(ws) == {"control": "pong", "last_seq": durable["meta"]["seq"]}
+    await ping(widget_id=2)
+    await create(name="durable again")
+    live_again, durable_again = await events_from(ws, 2)
+    assert live_again["type"] == "widget.pinged"
+    assert durable_again["meta"]["seq"] > durable["meta"]["seq"]
+    await ws.disconnect()
