@@ -3,10 +3,12 @@
 import time
 from datetime import timedelta
 
+from django.db import connection
 from django.utils import timezone
 
 from supervisor import services
 from supervisor.models import Agent
+from tests.conftest import number_pending, sent
 
 
 def make_agent(agent_id: str = "agent-1", *, beat: bool = True, **overrides) -> Agent:
@@ -35,6 +37,50 @@ def silence(agent_id: str, seconds: float) -> None:
 
 def stored_state(agent_id: str) -> str:
     return Agent.objects.values_list("state", flat=True).get(pk=agent_id)
+
+
+def current_mission(agent_id: str):
+    """The agent's current mission (derived from the missions), read both ways the
+    app reads it: annotated by ``with_effective_state()`` and on a plain row."""
+    annotated = Agent.objects.with_effective_state().get(pk=agent_id)
+    plain = Agent.objects.get(pk=agent_id)
+    assert annotated.current_mission_id == plain.current_mission_id
+    return annotated.current_mission_id
+
+
+def settle() -> None:
+    """End the set-up as its commit would: number its events, drop its commit hooks.
+
+    A test on ``db`` never commits. The commit hook ``emit()`` registers for the
+    set-up's durable events stays registered, and every later durable event of the
+    test joins it, so a ``django_capture_on_commit_callbacks`` block opened after
+    the set-up would capture (and deliver) nothing. After ``settle()`` the next
+    event registers a hook of its own, as in a fresh transaction.
+    """
+    number_pending()
+    connection.run_on_commit = []
+
+
+def delivered_as_stored(delivered: list[list], events) -> list[dict]:
+    """What was delivered, checked against the log: one delivery, each durable
+    event numbered and equal to its stored row's envelope, each live-only event
+    without a ``seq`` and stored nowhere. Returns the delivered envelopes."""
+    envelopes = sent(delivered)
+    rows = {str(row.event_id): row for row in events.rows()}
+    for call in delivered:
+        for wire in call:
+            envelope = sent([[wire]])[0]
+            row = rows.get(envelope["id"])
+            if wire.seq is None:
+                assert row is None, envelope["type"]
+                assert "seq" not in envelope["meta"]
+            else:
+                assert row is not None, envelope["type"]
+                assert envelope == row.envelope()
+                assert wire.seq == row.seq == envelope["meta"]["seq"]
+                assert wire.subjects == frozenset(row.subjects)
+            assert wire.type == envelope["type"]
+    return envelopes
 
 
 ANY_TIME = object()

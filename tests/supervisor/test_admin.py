@@ -37,20 +37,27 @@ def messages_of(response) -> list[tuple[str, str]]:
 
 def test_the_list_shows_state_heartbeat_and_mission(staff):
     agent_in("healthy", "busy")
-    make_mission(name="Survey the field")
+    mission = make_mission(name="Survey the field")
     mission_services.mission_claim(agent_id="busy")
     agent_in("silent", "quiet")
     response = staff.get(CHANGELIST)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Survey the field" in page
+    assert str(mission.id) in page
     assert "healthy" in page and "offline" in page
+    rows = {agent.agent_id: agent for agent in response.context["cl"].result_list}
+    assert rows["busy"].current_mission_id == mission.id
+    assert rows["quiet"].current_mission_id is None
     response = staff.get(CHANGELIST + "?state=offline")
     rows = list(response.context["cl"].result_list)
     assert [agent.agent_id for agent in rows] == ["quiet"]
     response = staff.get(f"{CHANGELIST}busy/change/")
     assert response.status_code == 200
-    assert "Survey the field (RUNNING)" in response.content.decode()
+    assert str(mission.id) in response.content.decode()
+    # Once the mission ends, the agent has none.
+    mission_services.mission_set_status(mission_id=mission.id, status="COMPLETED")
+    for page in (CHANGELIST, f"{CHANGELIST}busy/change/"):
+        assert str(mission.id) not in staff.get(page).content.decode(), page
 
 
 def test_an_action_emits_the_same_event_as_rest(staff):
@@ -83,11 +90,13 @@ def test_a_refused_action_shows_an_error_and_changes_nothing(staff):
 
 def test_kill_and_restart_in_admin(staff):
     agent_in("healthy")
-    make_mission()
+    mission = make_mission()
     mission_services.mission_claim(agent_id="agent-1")
+    assert str(mission.id) in staff.get(CHANGELIST).content.decode()
     act(staff, "kill", "agent-1")
     assert stored_state("agent-1") == "offline"
     assert Mission.objects.get().status == "FAILED"
+    assert str(mission.id) not in staff.get(CHANGELIST).content.decode()
     act(staff, "restart", "agent-1")
     assert stored_state("agent-1") == "healthy"
 

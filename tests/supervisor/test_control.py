@@ -9,7 +9,12 @@ from supervisor import services
 from supervisor.models import Agent
 from tests.conftest import EventLogView
 from tests.missions.factories import make_mission
-from tests.supervisor.factories import agent_in, silence, stored_state
+from tests.supervisor.factories import (
+    agent_in,
+    current_mission,
+    silence,
+    stored_state,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -108,13 +113,16 @@ def test_kill_fails_the_running_mission(api):
     agent_in("healthy")
     mission = make_mission()
     mission_services.mission_claim(agent_id="agent-1")
-    assert Agent.objects.get(pk="agent-1").current_mission_id == mission.id
+    assert current_mission("agent-1") == mission.id
     events = EventLogView()
 
     response = control(api, "kill", reason="runaway")
 
     assert response.status_code == 200
     assert response.json()["agent"]["current_mission"] is None
+    assert current_mission("agent-1") is None
+    agent = api.get("/api/supervisor/agents/agent-1").json()
+    assert (agent["state"], agent["current_mission"]) == ("offline", None)
     mission.refresh_from_db()
     assert mission.status == "FAILED"
     lines = list(MissionLog.objects.filter(mission=mission).order_by("id"))

@@ -1,8 +1,9 @@
-"""Each supervisor event: emitted on commit with its exact envelope; a rolled-back
-change emits nothing."""
+"""Each supervisor event: delivered after commit with its exact envelope (a durable
+one as stored, numbered; a live-only one never stored, without a ``seq``); a
+rolled-back change stores and delivers nothing."""
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from brain.events import registered_types
 from supervisor import services
@@ -11,11 +12,19 @@ from tests.supervisor.factories import (
     ANY_TIME,
     agent_in,
     assert_envelope,
+    delivered_as_stored,
     make_agent,
+    settle,
     silence,
 )
 
 pytestmark = pytest.mark.django_db
+
+LIVE_ONLY = {
+    "supervisor.health_checked",
+    "supervisor.status_queried",
+    "supervisor.agents_listed",
+}
 
 
 def test_the_five_types_are_declared():
@@ -32,13 +41,23 @@ def test_the_five_types_are_declared():
         "supervisor.agent_state_changed",
     }
     assert {spec.source for spec in declared.values()} == {"supervisor_service"}
+    assert {name for name, spec in declared.items() if not spec.durable} == LIVE_ONLY
 
 
-def test_health_checked(anon, events, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+# Live-only: who looks -----------------------------------------------------------------
+
+
+def test_health_checked(anon, events, delivered, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
         body = anon.get("/api/supervisor/health").json()
-    assert callbacks
-    (event,) = events.all()
+        assert delivered == []  # after commit, like any event
+    ((wire,),) = delivered
+    assert (wire.seq, wire.type, wire.subjects) == (
+        None,
+        "supervisor.health_checked",
+        frozenset(),
+    )
+    (event,) = delivered_as_stored(delivered, events)
     assert_envelope(
         event,
         type_="supervisor.health_checked",
@@ -46,15 +65,16 @@ def test_health_checked(anon, events, django_capture_on_commit_callbacks):
         payload={"status": "ok", "checked_at": body["timestamp"]},
     )
     assert event["meta"]["actor"] is None
+    assert "seq" not in event["meta"]
+    assert events.all() == []  # never stored
 
 
-def test_status_queried(api, django_capture_on_commit_callbacks):
+def test_status_queried(api, delivered, django_capture_on_commit_callbacks):
     make_agent("agent-1")
     events = EventLogView()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         body = api.get("/api/supervisor/status").json()
-    assert callbacks
-    (event,) = events.all()
+    (event,) = delivered_as_stored(delivered, events)
     assert_envelope(
         event,
         type_="supervisor.status_queried",
@@ -71,30 +91,44 @@ def test_status_queried(api, django_capture_on_commit_callbacks):
         },
     )
     assert event["meta"]["actor"] == "alice"
+    assert "seq" not in event["meta"]
+    assert events.all() == []
 
 
-def test_agents_listed(api, django_capture_on_commit_callbacks):
+def test_agents_listed(api, delivered, django_capture_on_commit_callbacks):
     make_agent("agent-1")
     make_agent("agent-2")
     events = EventLogView()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         api.get("/api/supervisor/agents")
-    assert callbacks
-    (event,) = events.all()
+        api.get("/api/supervisor/agents?state=unknown")
+    first, second = delivered_as_stored(delivered, events)
     assert_envelope(
-        event,
+        first,
         type_="supervisor.agents_listed",
         target=None,
         payload={"agent_count": 2, "queried_at": ANY_TIME},
     )
+    # The count of the agents matching the filters.
+    assert second["type"] == "supervisor.agents_listed"
+    assert second["payload"]["agent_count"] == 0
+    assert first["meta"]["actor"] == "alice"
+    assert events.all() == []
 
 
-def test_agent_registered_once(api, events, django_capture_on_commit_callbacks):
+# Durable: what happened to an agent ---------------------------------------------------
+
+
+def test_agent_registered_once(
+    api, events, delivered, django_capture_on_commit_callbacks
+):
     data = {"agent_id": "worker-7", "name": "Worker 7", "role": "planner"}
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         api.post("/api/supervisor/agents", data, format="json")
-    assert callbacks
-    (event,) = events.all()
+        assert delivered == []  # stored now, delivered only after commit
+    ((wire,),) = delivered
+    assert wire.subjects == frozenset({"agent_worker-7"})
+    (event,) = delivered_as_stored(delivered, events)
     assert_envelope(
         event,
         type_="supervisor.agent_registered",
@@ -106,23 +140,33 @@ def test_agent_registered_once(api, events, django_capture_on_commit_callbacks):
             "registered_at": ANY_TIME,
         },
     )
+    assert event["meta"]["actor"] == "alice"
     # Updating a known agent is not a registration.
+    settle()
     with django_capture_on_commit_callbacks(execute=True):
-        api.post("/api/supervisor/agents", {**data, "name": "Renamed"}, format="json")
+        response = api.post(
+            "/api/supervisor/agents", {**data, "name": "Renamed"}, format="json"
+        )
+    assert response.status_code == 200
+    assert len(delivered) == 1
     assert events.types() == ["supervisor.agent_registered"]
 
 
-def test_agent_state_changed_by_control(api, django_capture_on_commit_callbacks):
+def test_agent_state_changed_by_control(
+    api, delivered, django_capture_on_commit_callbacks
+):
     agent_in("healthy")
+    settle()
     events = EventLogView()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         api.post(
             "/api/supervisor/control",
             {"agent_id": "agent-1", "action": "pause", "reason": "maintenance"},
             format="json",
         )
-    assert callbacks
-    (event,) = events.all()
+    ((wire,),) = delivered
+    assert wire.subjects == frozenset({"agent_agent-1"})
+    (event,) = delivered_as_stored(delivered, events)
     assert_envelope(
         event,
         type_="supervisor.agent_state_changed",
@@ -138,13 +182,15 @@ def test_agent_state_changed_by_control(api, django_capture_on_commit_callbacks)
     assert event["meta"]["actor"] == "alice"
 
 
-def test_agent_state_changed_by_heartbeat(api, django_capture_on_commit_callbacks):
+def test_agent_state_changed_by_heartbeat(
+    api, delivered, django_capture_on_commit_callbacks
+):
     make_agent("agent-1", beat=False)
+    settle()
     events = EventLogView()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         body = api.post("/api/supervisor/agents/agent-1/heartbeat").json()
-    assert callbacks
-    (event,) = events.all()
+    (event,) = delivered_as_stored(delivered, events)
     assert_envelope(
         event,
         type_="supervisor.agent_state_changed",
@@ -159,19 +205,24 @@ def test_agent_state_changed_by_heartbeat(api, django_capture_on_commit_callback
     )
     assert body["state"] == "healthy"
     # A beat that changes nothing is no event.
+    settle()
     with django_capture_on_commit_callbacks(execute=True):
-        api.post("/api/supervisor/agents/agent-1/heartbeat")
+        response = api.post("/api/supervisor/agents/agent-1/heartbeat")
+    assert response.status_code == 200
+    assert len(delivered) == 1
     assert len(events.all()) == 1
 
 
-def test_agent_state_changed_by_the_offline_check(django_capture_on_commit_callbacks):
+def test_agent_state_changed_by_the_offline_check(
+    delivered, django_capture_on_commit_callbacks
+):
     make_agent("agent-1")
     silence("agent-1", 90)
+    settle()
     events = EventLogView()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         services.agents_mark_offline()
-    assert callbacks
-    (event,) = events.all()
+    (event,) = delivered_as_stored(delivered, events)
     reason = event["payload"]["reason"]
     assert reason.startswith("no heartbeat for 9") and reason.endswith(" s")
     assert_envelope(
@@ -189,31 +240,72 @@ def test_agent_state_changed_by_the_offline_check(django_capture_on_commit_callb
     assert event["meta"]["actor"] is None
 
 
+# Rolled back --------------------------------------------------------------------------
+
+
 class Rollback(Exception):
     pass
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
+CHANGES = {
+    "register": (
+        "supervisor.agent_registered",
         lambda: services.agent_register(agent_id="agent-2", name="Two"),
+    ),
+    "heartbeat": (
+        "supervisor.agent_state_changed",
         lambda: services.agent_heartbeat(agent_id="agent-1", state="degraded"),
+    ),
+    "control": (
+        "supervisor.agent_state_changed",
         lambda: services.agent_control(agent_id="agent-1", action="restart"),
+    ),
+    "check": (
+        "supervisor.agent_state_changed",
         lambda: services.agents_mark_offline(),
+    ),
+    "status": (
+        "supervisor.status_queried",
         lambda: services.supervisor_status_query(),
+    ),
+    "health": (
+        "supervisor.health_checked",
         lambda: services.supervisor_health_check(),
+    ),
+    "listed": (
+        "supervisor.agents_listed",
         lambda: services.agents_list_record(agent_count=1),
-    ],
-    ids=["register", "heartbeat", "control", "check", "status", "health", "listed"],
-)
-def test_a_rolled_back_change_emits_nothing(change, django_capture_on_commit_callbacks):
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CHANGES))
+def test_a_rolled_back_change_emits_nothing(
+    name, delivered, django_capture_on_commit_callbacks
+):
+    type_, change = CHANGES[name]
     make_agent("agent-1")
     silence("agent-1", 90)
+    settle()
     events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(Rollback), transaction.atomic():
             change()
-            assert events.all(), "the change emitted something to roll back"
+            # The change emitted something to roll back: a durable event is stored
+            # at once; a live-only one is never stored and waits for the commit.
+            assert connection.run_on_commit, "nothing waits for the commit"
+            if type_ in LIVE_ONLY:
+                assert events.all() == []
+            else:
+                assert events.types() == [type_]
+            assert delivered == []
             raise Rollback
     assert callbacks == []
+    assert delivered == []
     assert events.all() == []
+    # The same change, committed, delivers its event.
+    with django_capture_on_commit_callbacks(execute=True):
+        change()
+    assert [event["type"] for event in delivered_as_stored(delivered, events)] == [
+        type_
+    ]

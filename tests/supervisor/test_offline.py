@@ -15,11 +15,15 @@ from missions import services as mission_services
 from missions.models import Mission, MissionLog
 from supervisor import services
 from supervisor.management.commands import watch_agents
-from supervisor.models import Agent
 from tests.conftest import EventLogView, server_env
 from tests.missions.factories import make_mission
 from tests.servers import ROOT
-from tests.supervisor.factories import make_agent, silence, stored_state
+from tests.supervisor.factories import (
+    current_mission,
+    make_agent,
+    silence,
+    stored_state,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +54,7 @@ def test_its_running_mission_fails_with_a_log_line(api):
     mission = make_mission()
     claimed = mission_services.mission_claim(agent_id="agent-1")
     assert claimed.id == mission.id
-    assert Agent.objects.get(pk="agent-1").current_mission_id == mission.id
+    assert current_mission("agent-1") == mission.id
     silence("agent-1", 90)
     events = EventLogView()
 
@@ -71,7 +75,10 @@ def test_its_running_mission_fails_with_a_log_line(api):
     assert why_line.level == "error"
     assert why_line.message.startswith("Agent agent-1 went offline (no heartbeat for")
     assert why_line.data["agent_id"] == "agent-1"
-    assert Agent.objects.get(pk="agent-1").current_mission_id is None
+    # Its current mission was the failed one: it has none now.
+    assert current_mission("agent-1") is None
+    agent = api.get("/api/supervisor/agents/agent-1").json()
+    assert (agent["state"], agent["current_mission"]) == ("offline", None)
     # The agent event first, then the mission's.
     assert events.types() == [
         "supervisor.agent_state_changed",
@@ -85,6 +92,25 @@ def test_its_running_mission_fails_with_a_log_line(api):
     assert "went offline" in body["log"][-1]["message"]
     # A second pass finds nothing more to do.
     assert services.agents_mark_offline().failed_missions == []
+
+
+def test_an_agent_that_beats_before_the_check_keeps_its_mission(api):
+    make_agent("agent-1")
+    mission = make_mission()
+    mission_services.mission_claim(agent_id="agent-1")
+    silence("agent-1", 90)
+    shown = api.get("/api/supervisor/agents/agent-1").json()
+    assert (shown["state"], shown["current_mission"]) == ("offline", str(mission.id))
+    response = api.post(
+        "/api/supervisor/agents/agent-1/heartbeat",
+        {"current_mission_id": str(mission.id)},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "healthy"
+    assert response.json()["current_mission"] == str(mission.id)
+    assert services.agents_mark_offline().failed_missions == []
+    assert Mission.objects.get(pk=mission.pk).status == "RUNNING"
 
 
 def test_beating_again_brings_it_back(api):

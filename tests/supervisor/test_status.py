@@ -9,7 +9,12 @@ from supervisor import services
 from supervisor.selectors import COMPONENTS_CACHE_KEY
 from tests.conftest import EventLogView
 from tests.missions.factories import make_mission
-from tests.supervisor.factories import agent_in, make_agent, silence
+from tests.supervisor.factories import (
+    agent_in,
+    delivered_as_stored,
+    make_agent,
+    silence,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -129,45 +134,61 @@ def test_a_stopped_channel_layer_shows_and_degrades(api):
     assert body["status"] == "degraded"
 
 
-def test_only_the_component_checks_are_cached_and_every_call_is_an_event(api, settings):
+def test_only_the_component_checks_are_cached_and_every_call_is_an_event(
+    api, settings, delivered, django_capture_on_commit_callbacks
+):
     settings.SUPERVISOR_STATUS_CACHE_SECONDS = 30
     agent_in("healthy")
     events = EventLogView()
-    first = status(api)
-    make_mission()
-    agent_in("degraded", "agent-2")
-    with override_settings(CHANNEL_LAYERS=STOPPED_LAYER):
-        second = status(api)
-        # Counts are current inside the window; the component checks are reused.
-        assert second["total_missions"] == first["total_missions"] + 1
-        assert second["agents"]["degraded"] == 1
-        assert second["status"] == "degraded"
-        assert second["components"] == first["components"]
-        assert second["components"]["channel_layer"] == "ok"
-        cache.delete(COMPONENTS_CACHE_KEY)  # the window ends
-        third = status(api)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = status(api)
+        make_mission()
+        agent_in("degraded", "agent-2")
+        with override_settings(CHANNEL_LAYERS=STOPPED_LAYER):
+            second = status(api)
+            # Counts are current inside the window; the component checks are reused.
+            assert second["total_missions"] == first["total_missions"] + 1
+            assert second["agents"]["degraded"] == 1
+            assert second["status"] == "degraded"
+            assert second["components"] == first["components"]
+            assert second["components"]["channel_layer"] == "ok"
+            cache.delete(COMPONENTS_CACHE_KEY)  # the window ends
+            third = status(api)
     assert third["components"]["channel_layer"].startswith("down")
-    assert len(events.of_type("supervisor.status_queried")) == 3
+    # One live-only event per call, with the counts that call returned; none stored.
+    queried = [
+        event
+        for event in delivered_as_stored(delivered, events)
+        if event["type"] == "supervisor.status_queried"
+    ]
+    assert [
+        (event["payload"]["total_missions"], event["payload"]["agent_count"])
+        for event in queried
+    ] == [
+        (body["total_missions"], body["agent_count"]) for body in (first, second, third)
+    ]
+    assert events.of_type("supervisor.status_queried") == []
 
 
+@pytest.mark.parametrize("size", [3, 12])
 def test_a_poll_with_the_cache_warm_costs_a_fixed_number_of_queries(
-    api, django_assert_num_queries
+    api, size, django_assert_num_queries
 ):
     """Polling every second stays cheap: however many missions and agents there
     are, a poll inside the cache window runs the same few queries and no component
     check."""
     status(api)
-    for n in range(5):
+    for n in range(size):
         make_mission(name=f"m{n}")
         agent_in("healthy" if n % 2 else "degraded", f"agent-{n}")
     mission_services.mission_claim(agent_id="agent-1")
-    # The token, the mission counts, the agent counts, and the event (its INSERT
-    # between the savepoint pair of the service's atomic block inside the test's
-    # transaction).
-    with django_assert_num_queries(6) as captured:
+    # The token, the user's permissions (its own and its groups'), the mission
+    # counts, the agent counts. The event is live-only: no query, no transaction.
+    with django_assert_num_queries(5) as captured:
         body = status(api)
-    assert (body["total_missions"], body["running_missions"]) == (5, 1)
-    assert body["agent_count"] == 5
+    assert (body["total_missions"], body["running_missions"]) == (size, 1)
+    assert body["agent_count"] == size
     sqls = [query["sql"] for query in captured.captured_queries]
     assert "SELECT 1" not in sqls  # the database check came from the cache
     assert sum('FROM "missions_mission"' in sql for sql in sqls) == 1
+    assert not any(sql.startswith(("SAVEPOINT", "INSERT", "UPDATE")) for sql in sqls)
