@@ -4,6 +4,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from brain.events.models import EventLog
 from missions import services
 from tests.conftest import token_for
 from tests.dashboard.browser import WITHIN_A_SECOND, off_loop
@@ -52,6 +53,14 @@ def test_the_mission_page_tails_new_log_lines_live(dash_server, pages, make_user
     expect(page.locator("#history tr")).to_have_count(2)  # created, PENDING -> RUNNING
     expect(page.locator("#actions button")).to_have_text(["Complete", "Fail", "Cancel"])
     expect(log_lines(page)).to_have_count(4)
+    # Retention empties the event log of this mission: its history is its own.
+    off_loop(
+        lambda: EventLog.objects.filter(subjects__has=f"mission_{mission.id}").delete()
+    )
+    page.reload()
+    expect(page.locator("#history tr")).to_have_count(2)
+    expect(page.locator("#history tr").nth(1)).to_contain_text("RUNNING")
+    expect(page.locator("#history-note")).to_be_hidden()
 
 
 def test_auto_scroll_follows_new_lines_and_pauses_when_scrolled_up(

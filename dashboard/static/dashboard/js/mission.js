@@ -80,39 +80,28 @@
 
   const history = document.getElementById("history");
   const historyNote = document.getElementById("history-note");
-  const historySeqs = new Set();
 
-  function addHistory(event) {
-    const seq = event.meta.seq;
-    if (historySeqs.has(seq)) return;
-    historySeqs.add(seq);
-    const payload = event.payload;
-    const created = event.type === "mission.created";
-    const row = h(
+  // From the mission's own status history (GET .../history): the event log is pruned,
+  // this table is not.
+  function historyRow(change) {
+    const created = !change.old_status;
+    const who = change.actor || (change.agent_id ? `agent ${change.agent_id}` : "system");
+    return h(
       "tr",
-      { dataset: { seq } },
-      h("td", {}, B.dateTime(B.toDate(event.timestamp))),
-      h("td", {}, created ? "–" : payload.old_status),
-      h("td", {}, h("span", { class: "status-badge", dataset: { status: created ? payload.status : payload.new_status } }, created ? payload.status : payload.new_status)),
-      h("td", {}, event.meta.actor || "system")
+      { dataset: { change: change.id } },
+      h("td", {}, B.dateTime(new Date(change.changed_at))),
+      h("td", {}, created ? "–" : change.old_status),
+      h("td", {}, h("span", { class: "status-badge", dataset: { status: change.new_status } }, change.new_status)),
+      h("td", { title: change.reason || "" }, who)
     );
-    const later = [...history.children].find((other) => Number(other.dataset.seq) > seq);
-    history.insertBefore(row, later || null);
   }
 
   async function loadHistory() {
-    const page = await api("/api/events", {
-      params: {
-        subject: `mission_${missionId}`,
-        types: "mission.created,mission.status_changed",
-        limit: 1000,
-      },
-    });
-    history.replaceChildren();
-    historySeqs.clear();
-    for (const event of page.results) addHistory(event);
-    historyNote.hidden = page.results.some((event) => event.type === "mission.created");
+    const changes = await api(`/api/missions/${missionId}/history`);
+    history.replaceChildren(...changes.map(historyRow));
+    historyNote.hidden = changes.some((change) => !change.old_status);
   }
+  const historySoon = B.coalesce(loadHistory);
 
   // The log ---------------------------------------------------------------------------
 
@@ -300,7 +289,7 @@
     },
     onEvent: (event) => {
       if (event.type === "mission.status_changed") {
-        addHistory(event);
+        historySoon();
         missionSoon();
       } else if (event.type === "mission.log_appended") {
         if (!level || event.payload.log_level === level) newerSoon();
