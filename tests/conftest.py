@@ -52,10 +52,42 @@ def pytest_sessionstart(session):
         problems.append("CI=true but REDIS_URL is not set: the suite needs Redis")
     if problems:
         raise pytest.UsageError("; ".join(problems) + " — start it, then rerun.")
-    if settings.REDIS_URL:
+    # Once per run, before any worker starts: under pytest-xdist this is the
+    # controller. Workers (and any pytest a test starts in one) share the db and
+    # keep to their own key prefix (tests/settings.py), so they never flush it.
+    if settings.REDIS_URL and "PYTEST_XDIST_WORKER" not in os.environ:
         import redis
 
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+# Tests that share a worker under pytest-xdist (``bin/test`` runs ``-n 2 --dist
+# loadgroup``); every other test goes to whichever worker is free. By file: a group
+# runs on one worker, in order.
+XDIST_GROUPS = {
+    # One Chromium at a time, and one dashboard server and collectstatic for all:
+    # their "within a second" waits do not compete with each other.
+    "tests/dashboard/test_board_browser.py": "browser",
+    "tests/dashboard/test_charts_browser.py": "browser",
+    "tests/dashboard/test_live_browser.py": "browser",
+    "tests/dashboard/test_mission_browser.py": "browser",
+    "tests/dashboard/test_pages_browser.py": "browser",
+    # A module fixture with committed data, flushed at its end: set up once.
+    "tests/security/test_fuzz_schema.py": "fuzz",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist: the groups above, and the slow tests first, so that no
+    long test starts last while the other worker has nothing left to do."""
+    if not hasattr(config, "workerinput"):
+        return
+    for item in items:
+        group = XDIST_GROUPS.get(item.nodeid.split("::")[0])
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -193,6 +225,14 @@ def number_pending() -> None:
 
     pending = EventLog.objects.filter(seq__isnull=True).order_by("id")
     sequencer.number("default", list(pending.values_list("id", flat=True)))
+
+
+def settle() -> None:
+    """Number what the test wrote so far and forget its commit hooks, as a commit
+    would: a capture block after it sees only the events of its own changes (they
+    share one hook per transaction, registered by the first ``emit()``)."""
+    number_pending()
+    connection.run_on_commit.clear()
 
 
 @pytest.fixture
