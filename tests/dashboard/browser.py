@@ -33,9 +33,14 @@ class Pages:
         self.errors: list[str] = []
         self.allowed: list[re.Pattern] = []
 
-    def open(self, server, user, path: str = "/", *, wait_live: bool = True):
+    def open(
+        self, server, user, path: str = "/", *, wait_live: bool = True, fixed_time=None
+    ):
+        """``fixed_time``: what the page's ``Date`` says, always (its timers run)."""
         context = self.browser.new_context(viewport={"width": 1400, "height": 900})
         context.set_default_timeout(10_000)
+        if fixed_time is not None:
+            context.clock.set_fixed_time(fixed_time)
         self.contexts.append(context)
         if user is not None:
             context.add_cookies(

@@ -6,7 +6,7 @@ picture: the numbers a person would read off the chart.
 
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -72,11 +72,18 @@ def past_events(count: int, *, minutes_ago: int, type_: str) -> None:
     )
 
 
-def clear_of_a_minute_boundary() -> None:
-    """Start a test about "this minute" early enough in a minute to end in it."""
-    second = timezone.now().second
-    if second >= 45:
-        time.sleep(60.5 - second)
+def at_the_start_of_this_minute(time_machine) -> datetime:
+    """Hold a test about "this minute" clear of a minute boundary, without waiting.
+
+    This process's clock (which stamps the events) restarts at second 1 of the
+    current minute, and the page's ``Date`` (which places the chart's last minute) is
+    held there: the test ends in that minute however late in the real one it began.
+    The server counts the history by its own clock, a window that covers that
+    minute whether or not the real one has passed since.
+    """
+    start = timezone.now().replace(second=1, microsecond=0)
+    time_machine.move_to(start, tick=True)
+    return start
 
 
 def test_missions_by_status_counts_each_status_and_follows_changes(
@@ -103,14 +110,14 @@ def test_missions_by_status_counts_each_status_and_follows_changes(
 
 
 def test_events_per_minute_counts_the_last_30_minutes_of_the_whole_log(
-    dash_server, pages, make_user
+    dash_server, pages, make_user, time_machine
 ):
     """More events than the feed loads (2,000 seqs) still count, each in its minute."""
-    clear_of_a_minute_boundary()
+    start = at_the_start_of_this_minute(time_machine)
     past_events(2500, minutes_ago=10, type_="hardware.info_queried")
     past_events(40, minutes_ago=45, type_="hardware.info_queried")  # too old
     make_mission(name="Counted now")
-    page = pages.open(dash_server, make_user("viewer"), "/events/")
+    page = pages.open(dash_server, make_user("viewer"), "/events/", fixed_time=start)
 
     def in_window() -> int:
         since = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=29)
@@ -134,7 +141,9 @@ def test_events_per_minute_counts_the_last_30_minutes_of_the_whole_log(
     assert sum(data["data"]) == in_window()
 
     # The chart counts the types the feed shows.
-    filtered = pages.open(dash_server, make_user("viewer"), "/events/?types=mission.*")
+    filtered = pages.open(
+        dash_server, make_user("viewer"), "/events/?types=mission.*", fixed_time=start
+    )
     missions_now = EventLog.objects.filter(type__startswith="mission.").count()
     data = wait_for_chart(
         filtered, "rate-chart", lambda d: sum(d["data"]) == missions_now

@@ -281,7 +281,9 @@ def test_ack_with_an_unknown_status_is_400(api, robot, status):
     assert command.status == "sent"
 
 
-@pytest.mark.parametrize("command_id", [str(uuid.uuid4()), "not-a-uuid"])
+@pytest.mark.parametrize(
+    "command_id", [pytest.param(str(uuid.uuid4()), id="unknown-uuid"), "not-a-uuid"]
+)
 def test_ack_of_an_unknown_command_is_404(api, events, command_id):
     response = api.post(ack_url(command_id), {"status": "executed"})
     assert response.status_code == 404

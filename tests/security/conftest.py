@@ -6,12 +6,6 @@ from tests.missions.factories import make_mission
 from tests.supervisor.factories import make_agent
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """These tests make many users; PBKDF2's deliberate slowness buys nothing here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def path_values(db) -> dict[str, str]:
     """Real objects for every kind of path parameter, by parameter name: a mission,
