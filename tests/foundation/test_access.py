@@ -33,10 +33,11 @@ def test_an_operator_writes(api):
     assert response.status_code == 201
 
 
-def test_a_signed_in_user_without_a_group_reads_only(api_as):
+def test_a_signed_in_user_without_a_permission_reads_nothing(api_as):
     plain = api_as("plain")
-    assert plain.get("/api/missions").status_code == 200
+    assert plain.get("/api/missions").status_code == 403
     assert plain.post("/api/missions", {"name": "x"}, format="json").status_code == 403
+    assert plain.get("/api/events").json()["results"] == []
 
 
 def test_superuser_writes(api_as):
