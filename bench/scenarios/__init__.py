@@ -49,7 +49,8 @@ def log_event_seqs(mission_id: str, after: int) -> list[int]:
     """The ``mission.log_appended`` seqs of a mission past ``after``, in order."""
     with db_connect() as conn:
         rows = conn.execute(
-            "SELECT seq FROM events_eventlog WHERE seq > %s AND subjects @> ARRAY[%s]::text[] "
+            "SELECT seq FROM events_eventlog WHERE seq > %s "
+            "AND subjects @> ARRAY[%s]::text[] "
             "AND type = 'mission.log_appended' ORDER BY seq",
             [after, f"mission_{mission_id}"],
         ).fetchall()

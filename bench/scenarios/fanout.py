@@ -33,7 +33,8 @@ def _frames(mission_id: str, after: int) -> tuple[list[int], list[str]]:
     with db_connect() as conn:
         rows = conn.execute(
             "SELECT seq, event_id, type, source, target, occurred_at, payload, meta "
-            "FROM events_eventlog WHERE seq > %s AND subjects @> ARRAY[%s]::text[] "
+            "FROM events_eventlog WHERE seq > %s "
+            "AND subjects @> ARRAY[%s]::text[] "
             "AND type = 'mission.log_appended' ORDER BY seq",
             [after, f"mission_{mission_id}"],
         ).fetchall()
