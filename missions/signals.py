@@ -2,8 +2,8 @@
 
 Services send these after each change; the receivers below are the only producers of
 the mission events, so every path that goes through the services (REST, admin,
-management commands, the shell) emits the same events. Other apps (the supervisor)
-listen to the same signals.
+management commands, the shell) emits the same events. Each receiver does that and
+nothing else; no other app's receiver writes rows inside a mission transaction.
 """
 
 from django.dispatch import Signal, receiver

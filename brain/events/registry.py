@@ -5,7 +5,7 @@ pydantic, strict, no extra keys), its target rule and the subjects it is about, 
 long the log keeps it (or that it is live-only and never stored), and the Django
 permission a reader needs to receive it. ``emit()`` refuses a payload that does not
 match; ``EVENTS.md``, the JSON Schemas, the AsyncAPI document and the OpenAPI
-envelope are generated from these declarations (``brain/events/contracts.py``).
+envelope are generated from these declarations (``brain/events/contracts/``).
 """
 
 import re
