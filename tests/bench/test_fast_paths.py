@@ -6,12 +6,11 @@ PostgreSQL its rows and events are written with ``COPY``. Each test here compare
 fast path with the path it replaces, on the same data.
 """
 
-import json
-
 import pytest
 from django.db import IntegrityError, connection, transaction
 
 from brain.events import emit_many, publish, registered_types
+from brain.events.contracts.examples import example_payload
 from brain.events.models import EventLog
 from missions import services
 from missions.models import LogLevel, MissionLog
@@ -21,6 +20,8 @@ from missions.serializers import (
     log_entries_data,
     log_entries_input,
 )
+from tests.conftest import number_pending, settle
+from tests.delivery import assert_delivered_as_stored
 from tests.missions.factories import make_mission
 
 BIG = max(services.COPY_MIN_LINES, publish.COPY_MIN_EVENTS) + 6
@@ -115,19 +116,33 @@ def _envelopes_without_identity(rows) -> list[dict]:
     return out
 
 
+def log_events_of(mission) -> list[EventLog]:
+    """The mission's ``mission.log_appended`` events, in the order stored."""
+    return list(
+        EventLog.objects.filter(
+            subjects__has=f"mission_{mission.id}", type="mission.log_appended"
+        ).order_by("id")
+    )
+
+
 @pytest.mark.django_db
-def test_copied_batch_stores_what_an_insert_stores(django_capture_on_commit_callbacks):
+def test_copied_batch_stores_what_an_insert_stores(
+    django_capture_on_commit_callbacks, delivered
+):
     assert connection.vendor == "postgresql", "the COPY path is PostgreSQL's"
     mission = make_mission()
     lines = [
         services.LogLine(f"line {i} \\ tab\there\nnewline", "info", {"i": i, "s": "\\"})
         for i in range(BIG)
     ]
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    settle()
+    with django_capture_on_commit_callbacks(execute=True):
         copied = services.mission_log_append(mission_id=mission.id, lines=lines)
+    settle()
     inserted = []
     for line in lines:
         inserted += services.mission_log_append(mission_id=mission.id, lines=[line])
+    number_pending()
     stored = {e.id: e for e in MissionLog.objects.filter(mission=mission)}
     for entry, line in zip(copied, lines, strict=True):
         assert entry.pk is not None and not entry._state.adding
@@ -141,9 +156,7 @@ def test_copied_batch_stores_what_an_insert_stores(django_capture_on_commit_call
     assert [e.id for e in copied] == sorted(e.id for e in copied)
     assert max(e.id for e in copied) < min(e.id for e in inserted)
 
-    events = list(
-        EventLog.objects.filter(mission_id=str(mission.id), type="mission.log_appended")
-    )
+    events = log_events_of(mission)
     copied_events, inserted_events = events[1 : BIG + 1], events[BIG + 1 :]
     assert [e.payload["message"] for e in copied_events] == [
         line.message for line in lines
@@ -153,45 +166,46 @@ def test_copied_batch_stores_what_an_insert_stores(django_capture_on_commit_call
     ) == _envelopes_without_identity(e.envelope() for e in inserted_events)
 
     # What goes on the wire: one text per event, equal to the stored envelope.
-    (deliver,) = [
-        cb for cb in callbacks if getattr(cb, "func", None) is publish.deliver
-    ]
-    wire = deliver.args[0]
-    assert [w.seq for w in wire] == [e.seq for e in copied_events]
-    for item, row in zip(wire, copied_events, strict=True):
-        assert json.loads(item.text) == row.envelope()
-        assert item.type == row.type
-        assert item.subjects == frozenset({f"mission_{mission.id}"})
+    assert_delivered_as_stored(delivered, copied_events)
+    assert {item.subjects for item in delivered[0]} == {
+        frozenset({f"mission_{mission.id}"})
+    }
 
 
 @pytest.mark.django_db
-def test_copied_events_of_several_types_keep_their_own_meta():
+def test_copied_events_of_several_types_keep_their_own_meta(
+    django_capture_on_commit_callbacks, delivered
+):
+    assert connection.vendor == "postgresql", "the COPY path is PostgreSQL's"
     types = registered_types()
-    names = sorted(types)
-    items = []
-    for i in range(BIG):
-        name = names[i % len(names)]
-        items.append((name, {f: f"{f}-{i}" for f in types[name].payload_fields}))
-    with transaction.atomic():
+    # The stored ones: a live-only type is never written, by COPY or otherwise.
+    names = sorted(name for name, spec in types.items() if spec.durable)
+    items = [
+        (names[i % len(names)], example_payload(types[names[i % len(names)]]))
+        for i in range(BIG)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
         rows = emit_many(items)
-        assert isinstance(rows, publish.StoredRows)
-        stored = {
-            e.seq: e for e in EventLog.objects.filter(seq__in=[r.seq for r in rows])
-        }
-        transaction.set_rollback(True)
     assert len(rows) == BIG
+    stored = {e.id: e for e in EventLog.objects.filter(id__in=[r.id for r in rows])}
+    assert len(stored) == BIG
     for row, (name, payload) in zip(rows, items, strict=True):
-        assert row.envelope() == stored[row.seq].envelope()
+        assert row.envelope() == stored[row.id].envelope()
         assert row.type == name and row.payload == payload
+        assert row.subjects == stored[row.id].subjects
+        assert row.subjects == types[name].subjects_for(row.target, payload)
         assert row.meta["producer"] == types[name].source
         assert row.meta["source_module"] == row.source.removesuffix("_service")
-    assert [r.seq for r in rows] == sorted(r.seq for r in rows)
-    assert not EventLog.objects.filter(seq__in=[r.seq for r in rows]).exists()
+    assert [r.id for r in rows] == sorted(r.id for r in rows)
+    # Numbered at commit in the order written, and delivered as stored.
+    assert [r.seq for r in rows] == list(range(rows[0].seq, rows[0].seq + BIG))
+    assert_delivered_as_stored(delivered, [stored[r.id] for r in rows])
 
 
 @pytest.mark.django_db
-def test_rolled_back_copy_leaves_nothing(django_capture_on_commit_callbacks):
+def test_rolled_back_copy_leaves_nothing(django_capture_on_commit_callbacks, delivered):
     mission = make_mission()
+    settle()
     before = (MissionLog.objects.count(), EventLog.objects.count())
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with transaction.atomic():
@@ -201,6 +215,7 @@ def test_rolled_back_copy_leaves_nothing(django_capture_on_commit_callbacks):
             )
             transaction.set_rollback(True)
     assert callbacks == []
+    assert delivered == []
     assert (MissionLog.objects.count(), EventLog.objects.count()) == before
 
 
@@ -226,9 +241,7 @@ def test_a_large_batch_through_the_api_keeps_the_request_meta(api):
     assert response.status_code == 201, response.content
     stored = MissionLog.objects.filter(mission=mission, message__startswith="m")
     assert response.json()["log"] == LogEntrySerializer(stored, many=True).data
-    events = EventLog.objects.filter(
-        mission_id=str(mission.id), type="mission.log_appended"
-    )[1:]
+    events = log_events_of(mission)[1:]
     assert [e.payload["message"] for e in events] == [f"m{i}" for i in range(BIG)]
     assert {e.meta["correlation_id"] for e in events} == {"req-issue-9"}
     assert {e.meta["actor"] for e in events} == {"alice"}

@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 
 from credits.models import Account, LedgerEntry
-from tests.conftest import EventLogView
+from tests.conftest import EventLogView, settle
 from tests.credits.factories import balance_of, make_account
+from tests.delivery import assert_delivered_as_stored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
@@ -51,10 +52,11 @@ def test_changelist_shows_balances_and_searches_by_agent(admin_client_for):
 
 
 def test_admin_allocation_emits_the_same_event_as_rest(
-    admin_client_for, api, django_capture_on_commit_callbacks
+    admin_client_for, api, delivered, django_capture_on_commit_callbacks
 ):
     make_account("rover-1", "1.00")
     make_account("rover-2", "1.00")
+    settle()
     rest_events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True):
         api.post(
@@ -62,13 +64,18 @@ def test_admin_allocation_emits_the_same_event_as_rest(
             {"agent_id": "rover-2", "amount": "5", "reason": "top-up"},
         )
     (via_rest,) = rest_events.all()
+    assert_delivered_as_stored(delivered, rest_events.rows())
 
     client = admin_client_for()
+    settle()
+    delivered.clear()
     admin_events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = allocate_via_admin(client, ["rover-1"], amount="5", reason="top-up")
     assert response.status_code == 302
     assert len(callbacks) == 1
+    assert_delivered_as_stored(delivered, admin_events.rows())
+    assert delivered[0][0].subjects == frozenset({"agent_rover-1"})
     (via_admin,) = admin_events.all()
     entry = LedgerEntry.objects.get(agent_id="rover-1", kind="allocation", amount=5)
     assert via_admin["type"] == via_rest["type"] == "credits.allocated"

@@ -480,10 +480,10 @@ def test_history_default_limit_is_100(api):
 
 # Query counts ------------------------------------------------------------------------
 
-# Token lookup, count, page.
-BALANCES_QUERIES = 3
-# Token lookup, account, entries.
-HISTORY_QUERIES = 3
+# Token lookup, the user's permissions (its own and its groups'), count, page.
+BALANCES_QUERIES = 5
+# Token lookup, the user's permissions (its own and its groups'), account, entries.
+HISTORY_QUERIES = 5
 
 
 @pytest.mark.parametrize("size", [3, 40])

@@ -7,8 +7,9 @@ from django.db import transaction
 
 from credits import services
 from credits.models import Account, LedgerEntry
-from tests.conftest import EventLogView
+from tests.conftest import EventLogView, sent, settle
 from tests.credits.factories import make_account
+from tests.delivery import assert_delivered_as_stored
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +26,32 @@ def assert_envelope(event: dict, *, type_: str, target: str | None, actor=None):
     assert event["meta"]["actor"] == actor
 
 
-def test_health_emits_health_checked(anon, events, django_capture_on_commit_callbacks):
+def assert_about(delivered: list[list], *subjects: str) -> None:
+    """Each delivered event is about ``subjects`` (what a socket's ``subject=``
+    filter matches)."""
+    assert {event.subjects for call in delivered for event in call} == {
+        frozenset(subjects)
+    }
+
+
+def test_health_emits_health_checked(
+    anon, events, delivered, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = anon.get("/api/credits/health")
     assert response.status_code == 200
     assert len(callbacks) == 1
-    (event,) = events.all()
+    # Live-only: delivered once, after commit, with no seq, and never stored.
+    assert events.all() == []
+    ((wire,),) = delivered
+    assert (wire.seq, wire.type, wire.subjects) == (
+        None,
+        "credits.health_checked",
+        frozenset(),
+    )
+    (event,) = sent(delivered)
     assert_envelope(event, type_="credits.health_checked", target=None)
+    assert "seq" not in event["meta"]
     assert event["payload"] == {
         "status": "ok",
         "checked_at": response.json()["timestamp"],
@@ -39,7 +59,7 @@ def test_health_emits_health_checked(anon, events, django_capture_on_commit_call
 
 
 def test_account_with_initial_credits_emits_allocated(
-    api, events, django_capture_on_commit_callbacks
+    api, events, delivered, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api.post(
@@ -60,20 +80,24 @@ def test_account_with_initial_credits_emits_allocated(
         "transaction_id": entry.pk,
         "allocated_at": entry.created_at.timestamp(),
     }
+    assert_delivered_as_stored(delivered, events.rows())
+    assert_about(delivered, "agent_agent-1")
 
 
 def test_account_without_credits_emits_nothing(
-    api, events, django_capture_on_commit_callbacks
+    api, events, delivered, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api.post("/api/credits/accounts", {"agent_id": "agent-1"})
     assert response.status_code == 201
     assert callbacks == []
+    assert delivered == []
     assert events.all() == []
 
 
-def test_allocate_emits_allocated(api, django_capture_on_commit_callbacks):
+def test_allocate_emits_allocated(api, delivered, django_capture_on_commit_callbacks):
     make_account("agent-1", "1.00")
+    settle()
     events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api.post(
@@ -95,10 +119,13 @@ def test_allocate_emits_allocated(api, django_capture_on_commit_callbacks):
         "transaction_id": entry.pk,
         "allocated_at": entry.created_at.timestamp(),
     }
+    assert_delivered_as_stored(delivered, events.rows())
+    assert_about(delivered, "agent_agent-1")
 
 
-def test_consume_emits_consumed(api, django_capture_on_commit_callbacks):
+def test_consume_emits_consumed(api, delivered, django_capture_on_commit_callbacks):
     make_account("agent-1", "10.00")
+    settle()
     mission_id = uuid.uuid4()
     events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -127,6 +154,9 @@ def test_consume_emits_consumed(api, django_capture_on_commit_callbacks):
         "transaction_id": entry.pk,
         "consumed_at": entry.created_at.timestamp(),
     }
+    assert_delivered_as_stored(delivered, events.rows())
+    # About the agent and the mission: either subject follows it.
+    assert_about(delivered, "agent_agent-1", f"mission_{mission_id}")
 
 
 def test_consume_without_mission_has_null_mission_id(api):
@@ -139,8 +169,9 @@ def test_consume_without_mission_has_null_mission_id(api):
     assert event["payload"]["mission_id"] is None
 
 
-def test_refund_emits_refunded(api, django_capture_on_commit_callbacks):
+def test_refund_emits_refunded(api, delivered, django_capture_on_commit_callbacks):
     make_account("agent-1", "10.00")
+    settle()
     mission_id = uuid.uuid4()
     events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -169,12 +200,15 @@ def test_refund_emits_refunded(api, django_capture_on_commit_callbacks):
         "transaction_id": entry.pk,
         "refunded_at": entry.created_at.timestamp(),
     }
+    assert_delivered_as_stored(delivered, events.rows())
+    assert_about(delivered, "agent_agent-1", f"mission_{mission_id}")
 
 
 def test_consuming_to_zero_emits_consumed_then_depleted(
-    api, django_capture_on_commit_callbacks
+    api, delivered, django_capture_on_commit_callbacks
 ):
     make_account("agent-1", "4.00")
+    settle()
     events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api.post(
@@ -182,7 +216,7 @@ def test_consuming_to_zero_emits_consumed_then_depleted(
             {"agent_id": "agent-1", "amount": "4", "reason": "last job"},
         )
     assert response.status_code == 200
-    assert len(callbacks) == 2
+    assert len(callbacks) == 1  # one per transaction
     entry = LedgerEntry.objects.get(pk=response.json()["transaction_id"])
     consumed, depleted = events.all()
     assert consumed["type"] == "credits.consumed"
@@ -196,6 +230,9 @@ def test_consuming_to_zero_emits_consumed_then_depleted(
     }
     assert depleted["meta"]["seq"] == consumed["meta"]["seq"] + 1
     assert depleted["meta"]["correlation_id"] == consumed["meta"]["correlation_id"]
+    # Both in the transaction's one delivery, in that order.
+    assert_delivered_as_stored(delivered, events.rows())
+    assert_about(delivered, "agent_agent-1")
 
 
 def test_consuming_above_zero_does_not_deplete(api):
@@ -236,16 +273,20 @@ def test_events_from_the_shell_have_no_actor_unless_given():
     ids=["account", "allocate", "consume", "deplete", "refund", "health"],
 )
 def test_a_rolled_back_change_emits_nothing(
-    operation, django_capture_on_commit_callbacks
+    operation, delivered, django_capture_on_commit_callbacks
 ):
     make_account("agent-1", "5.00")
+    settle()
     events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
-            operation()
-            assert events.all(), "the operation should have emitted inside the block"
+            # A live-only event is never stored: it waits for the commit.
+            with django_capture_on_commit_callbacks() as waiting:
+                operation()
+            assert events.all() or waiting, "the operation should have emitted"
             raise RuntimeError("roll back")
     assert callbacks == []
+    assert delivered == []
     assert events.all() == []
     assert Account.objects.get(pk="agent-1").balance == 5
     assert LedgerEntry.objects.count() == 1

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from hardware.models import Robot, RobotCommand
+from tests.delivery import assert_delivered_as_stored
 from tests.hardware.factories import report_state, send_command
 
 pytestmark = pytest.mark.usefixtures("plain_static_files")
@@ -93,7 +94,12 @@ def test_editing_a_robot_goes_through_the_service(admin_client_for, robot):
 
 
 def test_stop_action_sends_a_zero_velocity_command_with_the_event(
-    admin_client_for, robot, other_robot, events, django_capture_on_commit_callbacks
+    admin_client_for,
+    robot,
+    other_robot,
+    events,
+    delivered,
+    django_capture_on_commit_callbacks,
 ):
     client = admin_client_for()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -108,7 +114,14 @@ def test_stop_action_sends_a_zero_velocity_command_with_the_event(
         ("go2-alpha", {"linear_x": 0.0, "linear_y": 0.0, "angular_z": 0.0}, "sent"),
     ]
     assert all(c.sent_by == client.user for c in commands)
-    assert len(callbacks) == 2
+    # One commit hook per transaction: each robot's command commits on its own,
+    # and the test's one transaction holds both.
+    assert len(callbacks) == 1
+    assert_delivered_as_stored(delivered, events.rows())
+    assert {e.subjects for e in delivered[0]} == {
+        frozenset({"robot_go2-alpha"}),
+        frozenset({"robot_b2-bravo"}),
+    }
     sent = events.of_type("hardware.command_sent")
     assert events.types() == ["hardware.command_sent"] * 2
     by_robot = {e["payload"]["robot_id"]: e for e in sent}

@@ -7,6 +7,8 @@ from django.db import transaction
 
 from hardware import services
 from hardware.models import Robot, RobotCommand
+from tests.conftest import EventLogView, settle
+from tests.delivery import assert_delivered_as_stored
 from tests.hardware.conftest import only_event
 from tests.hardware.factories import make_robot, send_command
 
@@ -20,7 +22,7 @@ def ack_url(command_id) -> str:
 
 @pytest.mark.smoke
 def test_send_stores_the_command_and_emits_command_sent(
-    api, robot, events, django_capture_on_commit_callbacks
+    api, robot, events, delivered, django_capture_on_commit_callbacks
 ):
     body = {"linear_x": 0.5, "linear_y": -0.25, "angular_z": 1}
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -56,6 +58,9 @@ def test_send_stores_the_command_and_emits_command_sent(
         "sent_at": command.created_at.timestamp(),
     }
     assert event["meta"]["actor"] == "alice"
+    assert_delivered_as_stored(delivered, events.rows())
+    # What a robot's control program subscribed to subject=robot_<id> receives.
+    assert delivered[0][0].subjects == frozenset({"robot_go2-alpha"})
 
 
 def test_trailing_slash_works_too(api, robot):
@@ -182,10 +187,16 @@ def test_the_service_refuses_out_of_range_values_on_any_path(robot, events):
     assert events.all() == []
 
 
-def test_a_rolled_back_command_leaves_nothing(robot, events):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        send_command(robot.robot_id)
-        raise RuntimeError("abort")
+def test_a_rolled_back_command_leaves_nothing(
+    robot, events, delivered, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            send_command(robot.robot_id)
+            assert events.types() == ["hardware.command_sent"]
+            raise RuntimeError("abort")
+    assert callbacks == []
+    assert delivered == []
     assert not RobotCommand.objects.exists()
     assert Robot.objects.get().last_command is None
     assert events.all() == []
@@ -195,10 +206,11 @@ def test_a_rolled_back_command_leaves_nothing(robot, events):
 
 
 def test_ack_updates_the_status_and_emits_command_acknowledged(
-    api, robot, events, django_capture_on_commit_callbacks
+    api, robot, delivered, django_capture_on_commit_callbacks
 ):
     command = send_command(robot.robot_id)
-    start = len(events.all())
+    settle()
+    events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api.post(
             ack_url(command.id), {"status": "acknowledged", "detail": "walking"}
@@ -209,10 +221,7 @@ def test_ack_updates_the_status_and_emits_command_acknowledged(
     command.refresh_from_db()
     assert command.status == "acknowledged"
     assert len(callbacks) == 1
-    caused = events.all()[start:]
-    assert [e["type"] for e in caused] == ["hardware.command_acknowledged"]
-    event = caused[0]
-    assert event["source"] == "hardware_service"
+    event = only_event(events, "hardware.command_acknowledged")
     assert event["target"] == "robot_go2-alpha"
     assert event["payload"] == {
         "robot_id": "go2-alpha",
@@ -221,6 +230,8 @@ def test_ack_updates_the_status_and_emits_command_acknowledged(
         "detail": "walking",
         "acknowledged_at": command.updated_at.timestamp(),
     }
+    assert_delivered_as_stored(delivered, events.rows())
+    assert delivered[0][0].subjects == frozenset({"robot_go2-alpha"})
 
 
 @pytest.mark.parametrize(
@@ -298,15 +309,22 @@ def test_ack_detail_replaces_the_previous_one(api, robot):
     assert (command.status, command.detail) == ("failed", "motor 3 hot")
 
 
-def test_a_rolled_back_ack_leaves_the_status_and_emits_nothing(robot, events):
+def test_a_rolled_back_ack_leaves_the_status_and_emits_nothing(
+    robot, delivered, django_capture_on_commit_callbacks
+):
     command = send_command(robot.robot_id)
-    before = len(events.all())
-    with pytest.raises(RuntimeError), transaction.atomic():
-        services.command_acknowledge(command_id=command.id, status="executed")
-        raise RuntimeError("abort")
+    settle()
+    events = EventLogView()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.command_acknowledge(command_id=command.id, status="executed")
+            assert events.types() == ["hardware.command_acknowledged"]
+            raise RuntimeError("abort")
     command.refresh_from_db()
     assert command.status == "sent"
-    assert len(events.all()) == before
+    assert callbacks == []
+    assert delivered == []
+    assert events.all() == []
 
 
 # History ----------------------------------------------------------------------
@@ -343,8 +361,9 @@ def test_history_reads_in_constant_queries(api, robot, django_assert_num_queries
             angular_z=0,
             sent_by=api.user,
         )
-    # Token lookup, robot exists, count, page (sender joined).
-    with django_assert_num_queries(4):
+    # Token lookup, the user's permissions (its own and its groups'), robot exists,
+    # count, page (sender joined).
+    with django_assert_num_queries(6):
         body = api.get("/api/hardware/robots/go2-alpha/commands").json()
     assert len(body["results"]) == size
     assert {c["sent_by"] for c in body["results"]} == {"alice"}

@@ -4,14 +4,14 @@ import pytest
 from django.db import transaction
 
 from hardware.models import Robot
-from tests.hardware.conftest import only_event
+from tests.hardware.conftest import only_live_event
 from tests.hardware.factories import make_robot, report_state, send_command
 
 BODY = {"robot_id": "go1-scout", "name": "Scout", "model": "unitree_go1"}
 
 
 def test_info_lists_platforms_and_emits_info_queried(
-    api, events, django_capture_on_commit_callbacks
+    api, events, delivered, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api.get("/api/hardware/info")
@@ -22,8 +22,10 @@ def test_info_lists_platforms_and_emits_info_queried(
     assert body["supported_platforms"] == ["unitree_go1", "unitree_go2", "unitree_b2"]
     assert "movement_commands" in body["features"]
     assert len(callbacks) == 1
-    event = only_event(events, "hardware.info_queried")
+    # Live-only: delivered to the sockets subscribed now, never stored.
+    event = only_live_event(delivered, events, "hardware.info_queried")
     assert event["target"] is None
+    assert delivered[0][0].subjects == frozenset()
     assert set(event["payload"]) == {"version", "queried_at"}
     assert event["payload"]["version"] == "1.0.0"
     assert isinstance(event["payload"]["queried_at"], float)
@@ -152,8 +154,9 @@ def test_list_reads_in_constant_queries(api, db, django_assert_num_queries, size
         make_robot(f"r-{n:02}")
         report_state(f"r-{n:02}")
         send_command(f"r-{n:02}")
-    # Token lookup, count, page (with latest state and last command joined).
-    with django_assert_num_queries(3):
+    # Token lookup, the user's permissions (its own and its groups'), count, page
+    # (with latest state and last command joined).
+    with django_assert_num_queries(5):
         body = api.get("/api/hardware/robots").json()
     assert len(body["results"]) == size
     assert all(r["state"] and r["last_command"] for r in body["results"])

@@ -9,7 +9,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from hardware.models import Robot, RobotState
-from tests.hardware.conftest import only_event
+from tests.conftest import EventLogView, settle
+from tests.delivery import assert_delivered_as_stored
+from tests.hardware.conftest import only_event, only_live_event
 from tests.hardware.factories import MOTOR, make_robot, report_state, state_body
 
 URL = "/api/hardware/robots/go2-alpha/state"
@@ -17,7 +19,7 @@ URL = "/api/hardware/robots/go2-alpha/state"
 
 @pytest.mark.smoke
 def test_report_stores_the_state_and_emits_state_reported(
-    api, robot, events, django_capture_on_commit_callbacks
+    api, robot, events, delivered, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api.post(URL, state_body(battery_percentage=87.5))
@@ -45,14 +47,33 @@ def test_report_stores_the_state_and_emits_state_reported(
         "reported_at": state.timestamp.timestamp(),
     }
     assert event["meta"]["actor"] == "alice"
+    assert_delivered_as_stored(delivered, events.rows())
+    assert delivered[0][0].subjects == frozenset({"robot_go2-alpha"})
+
+
+def test_a_rolled_back_report_stores_and_emits_nothing(
+    robot, events, delivered, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            report_state(robot.robot_id)
+            assert events.types() == ["hardware.state_reported"]
+            raise RuntimeError("abort")
+    assert callbacks == []
+    assert delivered == []
+    assert events.all() == []
+    assert not RobotState.objects.exists()
+    robot.refresh_from_db()
+    assert (robot.latest_state, robot.last_seen) == (None, None)
 
 
 def test_get_state_returns_the_latest_and_emits_state_queried(
-    api, robot, events, django_capture_on_commit_callbacks
+    api, robot, delivered, django_capture_on_commit_callbacks
 ):
     report_state(robot.robot_id, battery_percentage=70)
     newest = report_state(robot.robot_id, battery_percentage=69)
-    before = events.all()
+    settle()
+    events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api.get(URL)
     assert response.status_code == 200
@@ -61,18 +82,20 @@ def test_get_state_returns_the_latest_and_emits_state_queried(
     assert body["state"]["id"] == newest.id
     assert body["state"]["battery_percentage"] == 69
     assert len(callbacks) == 1
-    caused = events.all()[len(before) :]
-    assert [e["type"] for e in caused] == ["hardware.state_queried"]
-    event = caused[0]
-    assert event["source"] == "hardware_service"
+    # Live-only: delivered to the sockets subscribed now, never stored.
+    event = only_live_event(delivered, events, "hardware.state_queried")
     assert event["target"] == "robot_go2-alpha"
+    assert delivered[0][0].subjects == frozenset({"robot_go2-alpha"})
     assert set(event["payload"]) == {"robot_id", "queried_at"}
     assert event["payload"]["robot_id"] == "go2-alpha"
     assert abs(event["payload"]["queried_at"] - time.time()) < 5
 
 
-def test_get_state_of_a_robot_that_never_reported(api, robot, events):
-    response = api.get(URL + "/")
+def test_get_state_of_a_robot_that_never_reported(
+    api, robot, events, delivered, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.get(URL + "/")
     assert response.status_code == 200
     assert response.json() == {
         "robot_id": "go2-alpha",
@@ -80,13 +103,17 @@ def test_get_state_of_a_robot_that_never_reported(api, robot, events):
         "last_seen": None,
         "state": None,
     }
-    assert events.types() == ["hardware.state_queried"]
+    only_live_event(delivered, events, "hardware.state_queried")
 
 
-def test_get_state_of_an_unknown_robot_is_404_and_emits_nothing(api, events):
-    response = api.get("/api/hardware/robots/nobody/state")
+def test_get_state_of_an_unknown_robot_is_404_and_emits_nothing(
+    api, events, delivered, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.get("/api/hardware/robots/nobody/state")
     assert response.status_code == 404
     assert "nobody" in response.json()["detail"]
+    assert delivered == []
     assert events.all() == []
 
 

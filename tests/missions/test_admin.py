@@ -7,7 +7,8 @@ from django.test import Client
 from missions import admin as admin_module
 from missions import services
 from missions.models import Mission, MissionLog
-from tests.conftest import EventLogView
+from tests.conftest import EventLogView, settle
+from tests.delivery import assert_delivered_as_stored
 from tests.missions.factories import make_mission, mission_in, stored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
@@ -161,16 +162,16 @@ def test_the_log_cannot_be_edited_through_the_change_form(staff):
 
 
 def test_status_change_in_the_form_emits_the_same_events_as_rest(
-    staff, api, django_capture_on_commit_callbacks
+    staff, api, delivered, django_capture_on_commit_callbacks
 ):
     via_rest = rest_status_change_events(api, ("RUNNING",))
     mission = make_mission()
     data = change_form_data(staff, mission, status="RUNNING")
+    settle()
     events = EventLogView()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(change_url(mission), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
-    assert callbacks
     fresh = Mission.objects.get(pk=mission.pk)
     assert fresh.status == "RUNNING"
     via_admin = events.all()
@@ -196,6 +197,8 @@ def test_status_change_in_the_form_emits_the_same_events_as_rest(
         "appended_at": entry.timestamp.timestamp(),
     }
     assert {e["meta"]["actor"] for e in via_admin} == {"root"}
+    assert_delivered_as_stored(delivered, events.rows())
+    assert {e.subjects for e in delivered[0]} == {frozenset({f"mission_{mission.pk}"})}
 
 
 def test_saving_the_form_without_a_status_change_emits_nothing(staff):
@@ -309,17 +312,24 @@ def test_a_data_value_that_is_not_an_object_is_refused_on_add(staff):
     ],
 )
 def test_bulk_action_emits_the_same_events_as_rest_for_each_mission(
-    staff, api, django_capture_on_commit_callbacks, action, start, rest_path, target
+    staff,
+    api,
+    delivered,
+    django_capture_on_commit_callbacks,
+    action,
+    start,
+    rest_path,
+    target,
 ):
     rest_events = rest_status_change_events(api, rest_path)
     via_rest = rest_events[-2:]
     first = mission_in(start, name="first")
     second = mission_in(start, name="second")
+    settle()
     events = EventLogView()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         response = act(staff, action, first, second)
     assert response.status_code == 200
-    assert callbacks
     label = action.removeprefix("mission_").capitalize()
     assert messages_of(response) == [
         (constants.INFO, f"{label}: 2 mission(s) → {target}.")
@@ -348,6 +358,11 @@ def test_bulk_action_emits_the_same_events_as_rest_for_each_mission(
         assert appended["payload"]["message"] == "Mission status changed"
         assert appended["payload"]["appended_at"] == entry.timestamp.timestamp()
         assert changed["meta"]["actor"] == appended["meta"]["actor"] == "root"
+    # Each mission commits on its own; the test's one transaction holds both.
+    assert_delivered_as_stored(delivered, events.rows())
+    assert [e.subjects for e in delivered[0]] == [
+        frozenset({f"mission_{e['payload']['mission_id']}"}) for e in via_admin
+    ]
 
 
 def test_bulk_action_refuses_per_mission_with_an_error_message(staff):
@@ -390,7 +405,7 @@ def test_bulk_action_applies_the_allowed_and_reports_the_refused(staff):
 
 
 def test_admin_add_creates_through_the_service(
-    staff, django_capture_on_commit_callbacks
+    staff, delivered, django_capture_on_commit_callbacks
 ):
     events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True):
@@ -428,6 +443,7 @@ def test_admin_add_creates_through_the_service(
     assert created["meta"]["actor"] == "root"
     (entry,) = MissionLog.objects.filter(mission=mission)
     assert entry.data == {"name": "Made in admin", "description": "by hand"}
+    assert_delivered_as_stored(delivered, events.rows())
 
 
 def test_admin_add_refuses_a_missing_or_long_name(staff):

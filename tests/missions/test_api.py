@@ -380,14 +380,14 @@ def test_list_runs_the_same_queries_whatever_the_page_size(
     for n in range(100):
         make_mission(name=f"m{n}", data={"n": n})
     mission_in("RUNNING")
-    # Token lookup, count, page.
-    with django_assert_num_queries(3):
+    # Token lookup, the user's permissions (its own and its groups'), count, page.
+    with django_assert_num_queries(5):
         small = api.get("/api/missions", {"page_size": 10})
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         large = api.get("/api/missions", {"page_size": 100})
     assert len(small.json()["results"]) == 10
     assert len(large.json()["results"]) == 100
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         filtered = api.get(
             "/api/missions",
             {"page_size": 100, "status": "PENDING", "search": "m", "ordering": "name"},
@@ -405,10 +405,11 @@ def test_log_list_runs_the_same_queries_whatever_the_page_size(
         mission_id=mission.id,
         lines=[services.LogLine(f"line {n}") for n in range(120)],
     )
-    # Token lookup, the mission, count, page.
-    with django_assert_num_queries(4):
+    # Token lookup, the user's permissions (its own and its groups'), the mission,
+    # count, page.
+    with django_assert_num_queries(6):
         small = api.get(f"/api/missions/{mission.id}/log", {"page_size": 10})
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         large = api.get(f"/api/missions/{mission.id}/log", {"page_size": 100})
     assert len(small.json()["log"]) == 10
     assert len(large.json()["log"]) == 100

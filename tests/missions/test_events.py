@@ -8,7 +8,8 @@ from django.db import transaction
 
 from missions import services
 from missions.models import Mission, MissionLog
-from tests.conftest import EventLogView
+from tests.conftest import EventLogView, settle
+from tests.delivery import assert_delivered_as_stored
 from tests.missions.factories import make_mission, mission_in
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +31,13 @@ def assert_envelope(event: dict, *, type_: str, target: str | None, actor=None):
     assert event["meta"]["actor"] == actor
 
 
+def assert_about(delivered: list[list], mission) -> None:
+    """Every delivered event is about the mission: ``subject=mission_<id>`` gets it."""
+    assert {event.subjects for call in delivered for event in call} == {
+        frozenset({f"mission_{mission.id}"})
+    }
+
+
 def log_appended(entry: MissionLog) -> dict:
     return {
         "mission_id": str(entry.mission_id),
@@ -40,15 +48,15 @@ def log_appended(entry: MissionLog) -> dict:
 
 
 def test_create_emits_created_then_its_log_line(
-    api, events, django_capture_on_commit_callbacks
+    api, events, delivered, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         response = api.post(
             "/api/missions",
             {"name": "Deploy v2.0", "description": "Deploy new version"},
         )
+        assert delivered == []  # stored now, delivered only after commit
     assert response.status_code == 201
-    assert callbacks
     mission = Mission.objects.get()
     (entry,) = MissionLog.objects.all()
     created, appended = events.all()
@@ -69,6 +77,8 @@ def test_create_emits_created_then_its_log_line(
     }
     assert appended["meta"]["seq"] == created["meta"]["seq"] + 1
     assert appended["meta"]["correlation_id"] == created["meta"]["correlation_id"]
+    assert_delivered_as_stored(delivered, events.rows())
+    assert_about(delivered, mission)
 
 
 def test_created_without_description_has_an_empty_one(api, events):
@@ -79,14 +89,14 @@ def test_created_without_description_has_an_empty_one(api, events):
 
 
 def test_status_change_emits_status_changed_then_its_log_line(
-    api, django_capture_on_commit_callbacks
+    api, delivered, django_capture_on_commit_callbacks
 ):
     mission = make_mission()
+    settle()
     events = EventLogView()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         response = api.post(f"/api/missions/{mission.id}/status", {"status": "RUNNING"})
     assert response.status_code == 200
-    assert callbacks
     mission.refresh_from_db()
     entry = MissionLog.objects.filter(mission=mission).last()
     changed, appended = events.all()
@@ -110,22 +120,28 @@ def test_status_change_emits_status_changed_then_its_log_line(
         "appended_at": entry.timestamp.timestamp(),
     }
     assert appended["meta"]["seq"] == changed["meta"]["seq"] + 1
+    assert_delivered_as_stored(delivered, events.rows())
+    assert_about(delivered, mission)
 
 
-def test_log_append_emits_log_appended(api, django_capture_on_commit_callbacks):
+def test_log_append_emits_log_appended(
+    api, delivered, django_capture_on_commit_callbacks
+):
     mission = make_mission()
+    settle()
     events = EventLogView()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         response = api.post(
             f"/api/missions/{mission.id}/log", {"level": "error", "message": "Boom"}
         )
     assert response.status_code == 201
-    assert callbacks
     entry = MissionLog.objects.filter(mission=mission).last()
     (event,) = events.all()
     assert_envelope(event, type_="mission.log_appended", target=None, actor="alice")
     assert event["payload"] == log_appended(entry)
     assert event["payload"]["log_level"] == "error"
+    assert_delivered_as_stored(delivered, events.rows())
+    assert_about(delivered, mission)
 
 
 def test_claim_emits_status_changed_and_its_log_line(api):
@@ -180,9 +196,10 @@ def test_events_from_the_shell_have_no_actor():
     ids=["create", "status", "log", "log-copy", "claim"],
 )
 def test_a_rolled_back_change_emits_nothing(
-    operation, django_capture_on_commit_callbacks
+    operation, delivered, django_capture_on_commit_callbacks
 ):
     mission = make_mission()
+    settle()
     events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
@@ -190,15 +207,17 @@ def test_a_rolled_back_change_emits_nothing(
             assert events.all(), "the operation should have emitted inside the block"
             raise RuntimeError("roll back")
     assert callbacks == []
+    assert delivered == []
     assert events.all() == []
     assert Mission.objects.count() == 1
     assert Mission.objects.get().status == "PENDING"
     assert MissionLog.objects.count() == 1
 
 
-def test_refusals_emit_nothing(api, django_capture_on_commit_callbacks):
+def test_refusals_emit_nothing(api, delivered, django_capture_on_commit_callbacks):
     pending = make_mission()
     done = mission_in("COMPLETED")
+    settle()
     events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         responses = [
@@ -212,6 +231,7 @@ def test_refusals_emit_nothing(api, django_capture_on_commit_callbacks):
         ]
     assert [r.status_code for r in responses] == [409, 409, 400, 409, 400, 400, 404]
     assert callbacks == []
+    assert delivered == []
     assert events.all() == []
 
 
