@@ -63,16 +63,22 @@ _PG_NUMBER = (
     "WITH numbered AS ("  # noqa: S608  # nosec B608
     f"SELECT id, (SELECT GREATEST(COALESCE(MAX(seq), 0), "
     f'(SELECT last_value FROM {FLOOR})) FROM "{_TABLE}") '
-    "+ ROW_NUMBER() OVER (ORDER BY id) AS seq FROM ({rows}) AS pending), "
+    "+ ROW_NUMBER() OVER (ORDER BY ord) AS seq FROM ({rows}) AS pending), "
     f'done AS (UPDATE "{_TABLE}" SET seq = numbered.seq FROM numbered '
     f'WHERE "{_TABLE}".id = numbered.id RETURNING "{_TABLE}".seq) '
     f"SELECT setval('{FLOOR}', GREATEST((SELECT MAX(seq) FROM done), "
     f"(SELECT last_value FROM {FLOOR}))), (SELECT COUNT(*) FROM done)"
 )
+# The ids in the order handed over, so each transaction's events stay one block.
+_THESE_IN_ORDER = (
+    "SELECT pending.id, o.ord FROM unnest(ARRAY[{ids}]::bigint[]) "  # noqa: S608  # nosec B608
+    f'WITH ORDINALITY AS o(id, ord) JOIN "{_TABLE}" AS pending ON pending.id = o.id '
+    "WHERE pending.seq IS NULL"
+)
 _THESE = f'SELECT id FROM "{_TABLE}" WHERE id IN ({{ids}}) AND seq IS NULL'  # noqa: S608  # nosec B608
 _SEQS = f'SELECT id, seq FROM "{_TABLE}" WHERE id IN ({{ids}})'  # noqa: S608  # nosec B608
 _STRAGGLERS = (
-    f'SELECT id FROM "{_TABLE}" WHERE seq IS NULL '  # noqa: S608  # nosec B608
+    f'SELECT id, id AS ord FROM "{_TABLE}" WHERE seq IS NULL '  # noqa: S608  # nosec B608
     f"AND occurred_at < NOW() - INTERVAL '{STRAGGLER_SECONDS} seconds' "
     "ORDER BY id LIMIT 10000"
 )
@@ -94,10 +100,10 @@ def number(using: str, ids: list[int]) -> dict[int, int]:
         return {}
     db = connections[using]
     listed = _ids(ids)
-    rows = _THESE.format(ids=listed)
     seqs = _SEQS.format(ids=listed)
     with db.cursor() as cursor:
         if db.vendor == "postgresql":
+            rows = _THESE_IN_ORDER.format(ids=listed)
             cursor.execute(
                 f"SELECT pg_advisory_xact_lock({LOCK_KEY}); "
                 f"{_PG_NUMBER.format(rows=rows)}; {seqs}"
@@ -105,7 +111,8 @@ def number(using: str, ids: list[int]) -> dict[int, int]:
             cursor.nextset()
             cursor.nextset()
         else:
-            cursor.execute(_NUMBER.format(rows=rows))
+            # One writer at a time: the pending rows are this transaction's.
+            cursor.execute(_NUMBER.format(rows=_THESE.format(ids=listed)))
             cursor.execute(seqs)
         return dict(cursor.fetchall())
 

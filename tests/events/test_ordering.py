@@ -109,3 +109,27 @@ def test_a_writer_that_dies_before_numbering_is_numbered_by_the_hubs():
     assert seqs[0] > (head.seq if head else 0)
     assert seqs == [seqs[0], seqs[0] + 1, seqs[0] + 2]
     assert sequencer.sequence_stragglers() == 0
+
+
+def test_a_transactions_events_get_consecutive_seqs_in_one_numbering():
+    """Rows are numbered in the order they were handed over, transaction by
+    transaction: interleaved inserts of two transactions numbered in one round still
+    give each transaction one block (e.g. credits.consumed then credits.depleted)."""
+    from django.utils import timezone
+
+    def row(name: str) -> EventLog:
+        return EventLog(
+            event_id=f"00000000-0000-4000-9000-{abs(hash(name)) % 10**12:012d}",
+            type="widget.created",
+            source="widgets_service",
+            occurred_at=timezone.now(),
+            payload={"widget_id": 1, "name": name},
+            meta={},
+            subjects=["widget_1"],
+        )
+
+    with transaction.atomic():
+        a1, b1, a2 = EventLog.objects.bulk_create([row("a1"), row("b1"), row("a2")])
+    seqs = sequencer.number("default", [a1.id, a2.id, b1.id])
+    assert seqs[a2.id] == seqs[a1.id] + 1
+    assert seqs[b1.id] == seqs[a2.id] + 1
