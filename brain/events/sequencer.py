@@ -173,6 +173,9 @@ class NumberingThread:
                 except queue.Empty:
                     break
             self._number(batch)
+            if self.requests.empty():
+                # Idle: the connection goes back to the pool for requests to use.
+                connections[self.using].close()
 
     def _number(self, batch: list[Request]) -> None:
         ids = [i for request in batch for i in request.ids]
