@@ -5,8 +5,13 @@ The suite runs against the services named by ``DATABASE_URL`` and ``REDIS_URL``
 that does not answer fails the run at once with a clear message; nothing is skipped.
 """
 
+import fcntl
 import os
 import socket
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -20,8 +25,6 @@ from tests.servers import ServerProcess, free_port
 
 
 def _reachable(url: str, default_port: int) -> tuple[bool, str]:
-    from urllib.parse import urlparse
-
     parsed = urlparse(url)
     host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
     try:
@@ -61,9 +64,10 @@ def pytest_sessionstart(session):
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
-# Tests that share a worker under pytest-xdist (``bin/test`` runs ``-n 2 --dist
-# loadgroup``); every other test goes to whichever worker is free. By file: a group
-# runs on one worker, in order.
+# pytest-xdist ---------------------------------------------------------------------
+# ``bin/test`` runs the suite in worker processes (``-n 3 --dist loadgroup``). The
+# tests of a group run on one worker, in order; every other test goes to whichever
+# worker is free. By file:
 XDIST_GROUPS = {
     # One Chromium at a time, and one dashboard server and collectstatic for all:
     # their "within a second" waits do not compete with each other.
@@ -79,22 +83,87 @@ XDIST_GROUPS = {
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist: the groups above, and the slow tests first, so that no
-    long test starts last while the other worker has nothing left to do."""
+    """Under pytest-xdist: the groups above; the slow tests first, so that no long
+    test starts last while the other workers have nothing left to do; the
+    ``serial`` tests last, when little else is left to wait for."""
     if not hasattr(config, "workerinput"):
         return
     for item in items:
         group = XDIST_GROUPS.get(item.nodeid.split("::")[0])
-        if group:
+        if group and not item.get_closest_marker("serial"):
             item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("serial") is not None,
+            item.get_closest_marker("slow") is None,
+        )
+    )
+
+
+class RunLock:
+    """A readers-writer lock shared by the workers of one run (``flock``).
+
+    Every test holds it shared; a ``serial`` test holds it alone. A serial test
+    first closes the gate, so no test starts on another worker while it waits for
+    the running ones to end, then takes the room.
+    """
+
+    def __init__(self, folder: Path, run_id: str) -> None:
+        # Open for the whole run.
+        self.gate = open(folder / f"brain-tests-{run_id}.gate", "a+")
+        self.room = open(folder / f"brain-tests-{run_id}.room", "a+")
+
+    @contextmanager
+    def held(self, *, alone: bool):
+        fcntl.flock(self.gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self.room, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        finally:
+            if not alone:
+                fcntl.flock(self.gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(self.room, fcntl.LOCK_UN)
+            if alone:
+                fcntl.flock(self.gate, fcntl.LOCK_UN)
+
+
+_run_lock: RunLock | None = None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outside pytest-timeout's timer
+def pytest_runtest_protocol(item, nextitem):
+    """On an xdist worker, a ``serial`` test runs with no test running elsewhere.
+
+    Only workers take part: a pytest that a test starts (``test_ci_guard``) is
+    none, so it never waits for the test that started it.
+    """
+    global _run_lock
+    workerinput = getattr(item.config, "workerinput", None)
+    if workerinput is None:
+        return (yield)
+    if _run_lock is None:
+        # In the run's temporary folder, which holds each worker's (popen-gw0, ...).
+        basetemp = item.config.option.basetemp
+        folder = Path(basetemp).parent if basetemp else Path(tempfile.gettempdir())
+        _run_lock = RunLock(folder, workerinput["testrunuid"])
+    with _run_lock.held(alone=item.get_closest_marker("serial") is not None):
+        return (yield)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _release_test_database(django_db_setup, django_db_blocker):
-    """Close other connections to the test database so it can be dropped at the end."""
+    """Close other connections to the test database so it can be dropped at the end.
+
+    Only if there is one: pytest-django makes none when no selected test uses the
+    database, and the configured database is nobody's to disconnect.
+    """
     yield
     if connection.vendor != "postgresql":
+        return
+    configured = urlparse(settings.DATABASE_URL).path.lstrip("/")
+    if connection.settings_dict["NAME"] == configured:
         return
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(

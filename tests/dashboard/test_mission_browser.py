@@ -110,6 +110,7 @@ def test_the_level_filter_sticks_in_the_url_and_applies_to_live_lines(
     expect(log_lines(page).locator(".msg")).to_have_text(["it broke", "broke again"])
 
 
+@pytest.mark.serial  # the page's longest task: no other test's load in it
 def test_ten_thousand_lines_page_back_without_freezing_the_page(
     dash_server, pages, make_user
 ):
