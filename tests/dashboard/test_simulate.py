@@ -15,6 +15,7 @@ from supervisor.models import Agent
 pytestmark = pytest.mark.smoke
 
 
+@pytest.mark.serial  # what 3 s of ticks do: as many ticks with no other test's load
 @pytest.mark.django_db
 def test_simulate_plays_agents_and_robots_through_the_services():
     out = io.StringIO()
