@@ -69,8 +69,8 @@ def pytest_sessionstart(session):
 # tests of a group run on one worker, in order; every other test goes to whichever
 # worker is free. By file:
 XDIST_GROUPS = {
-    # One Chromium at a time, and one dashboard server and collectstatic for all:
-    # their "within a second" waits do not compete with each other.
+    # One Chromium at a time, and one dashboard server for all: their "within a
+    # second" waits do not compete with each other.
     "tests/dashboard/test_board_browser.py": "browser",
     "tests/dashboard/test_charts_browser.py": "browser",
     "tests/dashboard/test_live_browser.py": "browser",
@@ -81,17 +81,32 @@ XDIST_GROUPS = {
 }
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` with the groups above, named by file.
+
+    (pytest-xdist 3.8 names a test's ``xdist_group`` in ``item._nodeid``, which
+    pytest 9 no longer reads: its own loadgroup spreads a group over the workers.)
+    The largest groups are handed out first, then single tests in the workers'
+    collection order (``pytest_collection_modifyitems``).
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return XDIST_GROUPS.get(nodeid.split("::")[0], nodeid)
+
+    return FileGroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist: the groups above; the slow tests first, so that no long
-    test starts last while the other workers have nothing left to do; the
-    ``serial`` tests last, when little else is left to wait for."""
+    """On an xdist worker: the slow tests first, so that no long test starts last
+    while the other workers have nothing left to do; the ``serial`` tests last
+    (of their group, if they are in one), when little else is left to wait for."""
     if not hasattr(config, "workerinput"):
         return
-    for item in items:
-        group = XDIST_GROUPS.get(item.nodeid.split("::")[0])
-        if group and not item.get_closest_marker("serial"):
-            item.add_marker(pytest.mark.xdist_group(group))
     items.sort(
         key=lambda item: (
             item.get_closest_marker("serial") is not None,

@@ -5,6 +5,7 @@ cannot work on these machines). Set ``BRAIN_SCREENSHOTS=1`` to refresh the pictu
 in ``docs/screenshots/``.
 """
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -35,14 +36,25 @@ MANIFEST_STORAGE = {
 
 
 @pytest.fixture(scope="session")
-def static_root(tmp_path_factory) -> str:
-    """``collectstatic`` once per run, as production does before it serves."""
-    root = tmp_path_factory.mktemp("static")
-    with override_settings(
-        STATIC_ROOT=str(root),
-        STORAGES={**django_settings.STORAGES, "staticfiles": MANIFEST_STORAGE},
-    ):
-        call_command("collectstatic", interactive=False, verbosity=0)
+def static_root(request, tmp_path_factory) -> str:
+    """``collectstatic`` once per run, as production does before it serves.
+
+    Once for all pytest-xdist workers too: in the run's temporary folder (the one
+    that holds each worker's), the first worker to need the files collects them
+    while the others wait, then all serve the same ones.
+    """
+    run_dir = tmp_path_factory.getbasetemp()
+    if hasattr(request.config, "workerinput"):
+        run_dir = run_dir.parent
+    root = run_dir / "static"
+    with open(run_dir / "static.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "staticfiles.json").exists():
+            with override_settings(
+                STATIC_ROOT=str(root),
+                STORAGES={**django_settings.STORAGES, "staticfiles": MANIFEST_STORAGE},
+            ):
+                call_command("collectstatic", interactive=False, verbosity=0)
     return str(root)
 
 
