@@ -26,8 +26,8 @@ def _count_landed(mission_id: str, after: int, prefix: str) -> tuple[int, int]:
         events = conn.execute(
             # Stored, numbered or not yet (numbering follows the commit).
             "SELECT COUNT(*) FROM events_eventlog WHERE subjects @> ARRAY[%s]::text[] "
-            "AND type = 'mission.log_appended'",
-            [f"mission_{mission_id}"],
+            "AND type = 'mission.log_appended' AND payload->>'message' LIKE %s",
+            [f"mission_{mission_id}", prefix + " line %"],
         ).fetchone()[0]
         rows = conn.execute(
             "SELECT COUNT(*) FROM missions_missionlog WHERE mission_id = %s "

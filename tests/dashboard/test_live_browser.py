@@ -4,9 +4,12 @@ import re
 
 import httpx
 import pytest
+from django.db.models import Max
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from brain.events.models import EventLog
+from brain.events import sequencer
+from brain.events.models import EventLog, PruneRecord
 from missions import services
 from tests.conftest import token_for
 from tests.dashboard.browser import NETWORK_NOISE, off_loop, wait_live_state
@@ -34,7 +37,10 @@ def test_the_event_feed_shows_new_events_of_the_chosen_types(
     ) as api:
         created = api.post("/api/missions", json={"name": "Feed me"})
         assert created.status_code == 201
-        assert api.get("/api/hardware/info").status_code == 200  # another module
+        other = api.post(  # another module
+            "/api/credits/accounts", json={"agent_id": "feed-1", "initial_credits": "5"}
+        )
+        assert other.status_code == 201, other.text
 
     rows = page.locator("#feed-rows tr")
     expect(rows).to_have_count(2)
@@ -48,9 +54,9 @@ def test_the_event_feed_shows_new_events_of_the_chosen_types(
     page.uncheck('input[value="mission.*"]')  # submits: every type again
     page.wait_for_url(re.compile(r"/events/\??$"))
     wait_live_state(page)
-    expect(
-        page.locator('#feed-rows tr[data-type="hardware.info_queried"]')
-    ).to_have_count(1)
+    expect(page.locator('#feed-rows tr[data-type="credits.allocated"]')).to_have_count(
+        1
+    )
 
 
 def test_after_a_server_restart_every_change_shows_exactly_once(
@@ -137,7 +143,12 @@ def test_a_reset_after_the_log_was_pruned_refetches_the_state(
     made = off_loop(make_mission, name="Made before the prune")
     off_loop(services.mission_set_status, mission_id=kept.id, status="CANCELLED")
     # Retention removed everything the page had not seen: resuming is impossible.
-    EventLog.objects.all().delete()
+    assert sequencer.drain(10)
+    pruned = EventLog.objects.aggregate(through=Max("seq"))["through"]
+    deleted, _ = EventLog.objects.all().delete()
+    PruneRecord.objects.create(
+        pruned_at=timezone.now(), deleted=deleted, through_seq=pruned
+    )
     off_loop(make_mission, name="Made after the prune")
     server.start()
     wait_live_state(board, timeout=20_000)
