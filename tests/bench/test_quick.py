@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = {"fanout", "latency", "rest", "bulk", "idle", "queries"}
+SCENARIOS = {"fanout", "latency", "rest", "bulk", "idle", "queries", "writers"}
 
 pytestmark = pytest.mark.slow
 
@@ -51,3 +51,5 @@ def test_quick_bench_runs_every_scenario_and_loses_no_event(tmp_path):
     assert all(r["events"] == bulk["lines"] for r in bulk["app"]["runs"])
     assert all(run["sockets"] > 0 for run in latest["scenarios"]["idle"]["runs"])
     assert len(latest["scenarios"]["queries"]["endpoints"]) == 8
+    writers = latest["scenarios"]["writers"]
+    assert writers["delivered_in_order"] and writers["events_logged"] > 0
