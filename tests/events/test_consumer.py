@@ -73,9 +73,12 @@ async def test_resume_sends_exactly_the_missed_events_then_live_ones(token):
     ws = await connect(token)
     await frame(ws)
     await ws.disconnect()
+    # Numbers follow the commit: wait for them, so the cursor is where it seems.
+    assert await sync_to_async(sequencer.drain)(10)
     head = await sync_to_async(EventLog.objects.latest)("seq")
     # Missed while disconnected:
     missed = [await create(name=f"missed{i}") for i in range(3)]
+    assert await sync_to_async(sequencer.drain)(10)
     ws = await connect(token, f"since={head.seq}")
     subscribed = await frame(ws)
     assert subscribed["control"] == "subscribed" and subscribed["replaying"]
