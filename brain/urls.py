@@ -6,6 +6,7 @@ from brain.api.routes import route
 from brain.api.views import ApiDocsView, HealthView
 from brain.events.contract_views import AsyncApiView, EventTypesView
 from brain.events.views import EventHistoryView
+from brain.metrics import metrics_view
 
 handler400 = "brain.api.exceptions.bad_request"
 handler403 = "brain.api.exceptions.permission_denied"
@@ -19,13 +20,17 @@ api_patterns = [
     *route("asyncapi.json", AsyncApiView.as_view(), name="asyncapi"),
     *route("schema", SpectacularAPIView.as_view(), name="schema"),
     *route("docs", ApiDocsView.as_view(url_name="schema"), name="docs"),
+    # The supervisor first: it serves ``missions/claim``, which ``missions/<id>``
+    # would otherwise take.
+    path("", include("supervisor.urls")),
     path("", include("missions.urls")),
     path("", include("credits.urls")),
     path("", include("hardware.urls")),
-    path("", include("supervisor.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 urlpatterns = [
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("", include("dashboard.urls")),

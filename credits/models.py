@@ -5,25 +5,29 @@ the sum of the ledger and sends the signals. The database refuses an edited or
 deleted ledger entry, whoever tries (a trigger in ``Meta.triggers``, PostgreSQL only).
 """
 
+import re
 from decimal import Decimal, InvalidOperation
 
 import pgtrigger
 from django.conf import settings
-from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-AGENT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+from brain.identifiers import IDENTIFIER_PATTERN, identifier_validator
+
+# Credit accounts are per agent: the agent-id rule, from its one definition.
+AGENT_ID_PATTERN = IDENTIFIER_PATTERN
+agent_id_validator = identifier_validator
+
 CENT = Decimal("0.01")
+# An amount written as text: what the schema's ``^\d{1,12}(\.\d{1,2})?$`` allows, plus
+# a sign and more decimals, which the checks below refuse with their own message.
+AMOUNT_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
 ZERO = Decimal("0.00")
 # The largest value a DecimalField(max_digits=14, decimal_places=2) holds.
 MAX_BALANCE = Decimal("999999999999.99")
 REASON_MAX_LENGTH = 500
 IDEMPOTENCY_KEY_MAX_LENGTH = 128
-
-agent_id_validator = RegexValidator(
-    AGENT_ID_PATTERN, "1 to 64 letters, digits or the characters _ . : -"
-)
 
 
 def format_amount(value: Decimal) -> str:
@@ -47,6 +51,12 @@ def parse_amount(value: object, *, allow_zero: bool = False) -> Decimal:
     """
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
         raise ValueError("must be a number")
+    if isinstance(value, str) and not AMOUNT_TEXT.fullmatch(value):
+        # ``Decimal()`` would also read "1e2", "1_000", ".5", " 5" and digits of
+        # any script; the schema's pattern allows ASCII digits and a point.
+        raise ValueError(
+            'must be written like "12.50": ASCII digits, at most 2 decimals'
+        )
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from brain.errors import Conflict, Invalid, NotFound
@@ -36,6 +37,7 @@ from credits.signals import (
     credits_health_checked,
     credits_refunded,
 )
+from missions.models import Mission
 
 INITIAL_CREDITS_REASON = "initial credits"
 
@@ -278,6 +280,8 @@ def _move(
         ).first()
         if earlier is not None:
             return _replay(earlier, kind=kind, amount=amount)
+    if mission_id is not None:
+        _check_mission(kind, account, mission_id, amount)
     if kind == TransactionKind.CONSUMPTION:
         if amount > account.balance:
             raise Conflict(
@@ -315,6 +319,39 @@ def _move(
                 sender=Account, agent_id=account.agent_id, depleted_at=now
             )
     return Movement(entry)
+
+
+def _check_mission(
+    kind: str, account: Account, mission_id: uuid.UUID, amount: Decimal
+) -> None:
+    """A movement's mission must exist (404); a refund for a mission returns at most
+    what the agent consumed for it, less what was refunded for it already (409).
+    Under the account lock, so concurrent refunds cannot both pass."""
+    if not Mission.objects.filter(pk=mission_id).exists():
+        raise NotFound(f"mission {mission_id} not found", mission_id=str(mission_id))
+    if kind != TransactionKind.REFUND:
+        return
+    totals = dict(
+        LedgerEntry.objects.filter(agent=account, mission_id=mission_id)
+        .filter(kind__in=(TransactionKind.CONSUMPTION, TransactionKind.REFUND))
+        .values("kind")
+        .annotate(total=Sum("amount"))
+        .values_list("kind", "total")
+    )
+    consumed = totals.get(TransactionKind.CONSUMPTION) or ZERO
+    refunded = totals.get(TransactionKind.REFUND) or ZERO
+    refundable = consumed - refunded
+    if amount > refundable:
+        raise Conflict(
+            f"a refund for mission {mission_id} may return at most what agent "
+            f"{account.agent_id} consumed for it ({format_amount(consumed)}) less "
+            f"what was refunded ({format_amount(refunded)}): "
+            f"{format_amount(refundable)}",
+            mission_id=str(mission_id),
+            consumed=format_amount(consumed),
+            refunded=format_amount(refunded),
+            refundable=format_amount(refundable),
+        )
 
 
 def _replay(earlier: LedgerEntry, *, kind: str, amount: Decimal) -> Movement:

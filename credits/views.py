@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from brain import __version__
+from brain.access.machines import acting_as
 from credits import selectors, services
 from credits.models import TransactionKind, format_amount, max_amount
 from credits.serializers import (
@@ -28,9 +29,11 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 MOVEMENT_RESPONSES = {
     200: MovementSerializer,
     400: OpenApiResponse(description="invalid input; the body names the field"),
-    404: OpenApiResponse(description="the agent has no account"),
+    403: OpenApiResponse(description="an agent's own token acting for another"),
+    404: OpenApiResponse(description="the agent has no account, or no such mission"),
     409: OpenApiResponse(
-        description="insufficient credits, or an idempotency key reused differently"
+        description="insufficient credits, a refund above what the mission consumed, "
+        "or an idempotency key reused differently"
     ),
 }
 
@@ -106,14 +109,19 @@ class AllocateView(APIView):
 
 
 class ConsumeView(APIView):
+    """Spend an agent's credits; an agent's own token spends only its own."""
+
     read_permissions = ("credits.view_account",)
     write_permissions = ("credits.add_ledgerentry",)
+    machine_writes = True
 
     @extend_schema(request=ConsumeSerializer, responses=MOVEMENT_RESPONSES)
     def post(self, request):
         serializer = ConsumeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return _movement_response(services.credits_consume(**serializer.validated_data))
+        params = serializer.validated_data
+        acting_as(request.user, "agent", params["agent_id"], field="agent_id")
+        return _movement_response(services.credits_consume(**params))
 
 
 class RefundView(APIView):

@@ -22,7 +22,7 @@ from credits.serializers import LedgerEntrySerializer
 from dashboard import selectors
 from missions import selectors as mission_selectors
 from missions.models import LogLevel, MissionPriority, MissionStatus
-from supervisor.models import CONTROL_ACTIONS
+from supervisor.transitions import CONTROL_ACTIONS
 
 # The labels of the buttons that move a mission to a status.
 TRANSITION_LABELS = {

@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from brain.api.fields import BoundedJSONField
 from hardware.models import (
     MOTOR_FIELDS,
     REPORTABLE_STATUSES,
@@ -149,7 +150,7 @@ class StateReportSerializer(UrlRobotIdMixin, ExactFieldsMixin, serializers.Seria
     battery_voltage = StrictNumberField(min_value=0)
     battery_percentage = StrictNumberField(min_value=0, max_value=100)
     motor_states = MotorStateSerializer(many=True, max_length=MAX_MOTORS)
-    imu_data = serializers.JSONField()
+    imu_data = BoundedJSONField()
     timestamp = TimestampField(required=False)
 
     def validate_motor_states(self, value):
@@ -310,3 +311,9 @@ class HardwareInfoSerializer(serializers.Serializer):
     version = serializers.CharField()
     supported_platforms = serializers.ListField(child=serializers.CharField())
     features = serializers.ListField(child=serializers.CharField())
+
+
+class RobotTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        help_text="send as Authorization: Token <token>; shown only now"
+    )

@@ -13,7 +13,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from brain.errors import Conflict, Invalid, NotFound
+from brain.access import machines
+from brain.errors import Conflict, Forbidden, Invalid, NotFound
 from hardware import selectors
 from hardware.models import (
     COMMAND_TRANSITIONS,
@@ -182,11 +183,17 @@ def robot_command_send(
 
 @transaction.atomic
 def command_acknowledge(
-    *, command_id: uuid.UUID | str, status: str, detail: str = ""
+    *,
+    command_id: uuid.UUID | str,
+    status: str,
+    detail: str = "",
+    holder: str | None = None,
 ) -> RobotCommand:
     """Record what the robot reports about a command, in the allowed order only.
 
     ``detail`` is the robot's word on this report and replaces the previous one.
+    ``holder``: the robot acting with its own token, which acknowledges only its own
+    commands (403 otherwise); None for an operator.
     """
     if status not in REPORTABLE_STATUSES:
         raise Invalid(
@@ -202,6 +209,12 @@ def command_acknowledge(
     )
     if command is None:
         raise NotFound(f"command {command_id} not found", command_id=str(command_id))
+    if holder is not None and command.robot_id != holder:
+        raise Forbidden(
+            f"command {command.id} is for robot {command.robot_id}; robot {holder} "
+            "may only acknowledge its own commands",
+            command_id=str(command.id),
+        )
     old_status = command.status
     if status not in COMMAND_TRANSITIONS[old_status]:
         raise CommandTransitionRefused(
@@ -214,3 +227,30 @@ def command_acknowledge(
         sender=RobotCommand, command=command, old_status=old_status
     )
     return command
+
+
+# Robot tokens -------------------------------------------------------------------------
+
+# What a robot's own token may do (brain.access.machines): report its own state,
+# acknowledge its own commands, and receive its own commands on the socket.
+ROBOT_TOKEN_PERMISSIONS = (
+    "hardware.view_robot",
+    "hardware.add_robotstate",
+    "hardware.change_robotcommand",
+)
+
+
+def robot_token_issue(*, robot_id: str) -> str:
+    """A token of the robot's own (201, shown once), replacing any earlier one."""
+    robot = selectors.robot_get(robot_id)
+    return machines.machine_token_issue(
+        kind="robot",
+        ident=robot.robot_id,
+        permissions=ROBOT_TOKEN_PERMISSIONS,
+        label=robot.name,
+    )
+
+
+def robot_token_revoke(*, robot_id: str) -> None:
+    selectors.robot_get(robot_id)
+    machines.machine_token_revoke(kind="robot", ident=robot_id)

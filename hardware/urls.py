@@ -14,6 +14,11 @@ urlpatterns = [
         name="hardware-robot-detail",
     ),
     *route(
+        "hardware/robots/<str:robot_id>/token",
+        views.RobotTokenView.as_view(),
+        name="hardware-robot-token",
+    ),
+    *route(
         "hardware/robots/<str:robot_id>/state",
         views.RobotStateView.as_view(),
         name="hardware-robot-state",

@@ -6,6 +6,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from brain.access.machines import acting_as, machine_id
 from hardware import selectors, services
 from hardware.models import (
     CommandStatus,
@@ -23,6 +24,7 @@ from hardware.serializers import (
     RobotRegisterSerializer,
     RobotSerializer,
     RobotStateViewSerializer,
+    RobotTokenSerializer,
     StateReportSerializer,
 )
 
@@ -97,6 +99,8 @@ class RobotStateView(APIView):
     read_permissions = ("hardware.view_robot",)
 
     write_permissions = ("hardware.add_robotstate",)
+    # A robot's own token reports its own state (403 for another robot's).
+    machine_writes = True
 
     @extend_schema(responses=RobotStateViewSerializer)
     def get(self, request, robot_id):
@@ -109,6 +113,7 @@ class RobotStateView(APIView):
         request=StateReportSerializer, responses={201: RobotStateViewSerializer}
     )
     def post(self, request, robot_id):
+        acting_as(request.user, "robot", robot_id, field="robot_id")
         serializer = StateReportSerializer(
             data=request.data, context={"robot_id": robot_id}
         )
@@ -185,11 +190,16 @@ class CommandAckView(APIView):
     read_permissions = ("hardware.view_robot",)
 
     write_permissions = ("hardware.change_robotcommand",)
+    # A robot's own token acknowledges its own commands (403 for another's).
+    machine_writes = True
 
     @extend_schema(
         request=CommandAckSerializer,
         responses={
             200: CommandSerializer,
+            403: OpenApiResponse(
+                description="a robot's token, another robot's command"
+            ),
             409: OpenApiResponse(
                 description="the command's status does not allow this report"
             ),
@@ -199,6 +209,38 @@ class CommandAckView(APIView):
         serializer = CommandAckSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         command = services.command_acknowledge(
-            command_id=command_id, **serializer.validated_data
+            command_id=command_id,
+            holder=machine_id(request.user, "robot"),
+            **serializer.validated_data,
         )
         return Response(CommandSerializer(command).data)
+
+
+class RobotTokenView(APIView):
+    """Issue the robot a token of its own (201, shown only now; any earlier one is
+    revoked), or revoke it (204). With it the robot reports its own state,
+    acknowledges its own commands and receives only its own commands on the socket."""
+
+    read_permissions = ("hardware.view_robot",)
+    write_permissions = ("hardware.change_robot",)
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: RobotTokenSerializer,
+            404: OpenApiResponse(description="no such robot"),
+        },
+    )
+    def post(self, request, robot_id):
+        token = services.robot_token_issue(robot_id=robot_id)
+        return Response({"token": token}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={
+            204: None,
+            404: OpenApiResponse(description="no such robot, or it has no token"),
+        }
+    )
+    def delete(self, request, robot_id):
+        services.robot_token_revoke(robot_id=robot_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

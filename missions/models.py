@@ -74,8 +74,16 @@ class Mission(models.Model):
     priority = models.IntegerField(
         choices=MissionPriority.choices, default=MissionPriority.NORMAL
     )
-    assigned_agent = models.CharField(
-        max_length=64, null=True, blank=True, db_index=True
+    # Who holds the mission: set by a claim (``supervisor.services``), the one record
+    # of it; an agent's current missions are derived from it. Named by string, so
+    # the missions app imports nothing of the supervisor.
+    assigned_agent = models.ForeignKey(
+        "supervisor.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_column="assigned_agent",
+        related_name="missions",
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -4,6 +4,7 @@ import uuid
 
 from django.db.models import Count, Max, QuerySet
 
+from brain.api.fields import parse_uuid
 from brain.errors import NotFound
 from missions.models import Mission, MissionLog, MissionStatus, MissionStatusChange
 
@@ -12,7 +13,7 @@ def parse_mission_id(value: uuid.UUID | str) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
     try:
-        return uuid.UUID(str(value))
+        return parse_uuid(value)
     except ValueError:
         raise NotFound(f"mission {value!r} not found: not a UUID") from None
 

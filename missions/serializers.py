@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from rest_framework import serializers
 
+from brain.api.fields import BoundedJSONField, StrictUUIDField
 from missions.models import (
     LogLevel,
     Mission,
@@ -25,6 +26,12 @@ class MissionSerializer(serializers.ModelSerializer):
     allowed_transitions = serializers.ListField(
         child=serializers.ChoiceField(MissionStatus.choices), read_only=True
     )
+    assigned_agent = serializers.CharField(
+        source="assigned_agent_id",
+        read_only=True,
+        allow_null=True,
+        help_text="the agent holding the mission (set by its claim), or null",
+    )
 
     class Meta:
         model = Mission
@@ -44,14 +51,12 @@ class MissionSerializer(serializers.ModelSerializer):
 
 
 class MissionCreateSerializer(serializers.Serializer):
-    id = serializers.UUIDField(required=False)
+    id = StrictUUIDField(required=False)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=10000
     )
-    data = serializers.JSONField(
-        required=False, default=dict, validators=[_json_object]
-    )
+    data = BoundedJSONField(required=False, default=dict, validators=[_json_object])
     priority = serializers.ChoiceField(
         MissionPriority.choices, required=False, default=MissionPriority.NORMAL
     )
@@ -66,9 +71,7 @@ class LogEntryInputSerializer(serializers.Serializer):
         LogLevel.choices, required=False, default=LogLevel.INFO
     )
     message = serializers.CharField(max_length=10000)
-    data = serializers.JSONField(
-        required=False, default=dict, validators=[_json_object]
-    )
+    data = BoundedJSONField(required=False, default=dict, validators=[_json_object])
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
@@ -188,10 +191,6 @@ class MissionStatsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     by_status = serializers.DictField(child=serializers.IntegerField())
     last_updated = serializers.DateTimeField(allow_null=True)
-
-
-class ClaimSerializer(serializers.Serializer):
-    agent_id = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,64}$", max_length=64)
 
 
 def max_log_batch() -> int:

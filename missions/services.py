@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from brain.errors import Conflict, Invalid, NotFound
+from brain.errors import Conflict, Forbidden, Invalid, NotFound
 from brain.events.context import current_actor
 from missions.models import (
     NAME_MAX_LENGTH,
@@ -127,17 +127,36 @@ def mission_create(
     return mission
 
 
+def _check_holder(mission: Mission, holder: str | None) -> None:
+    """An agent acting with its own token writes only to the missions it holds."""
+    if holder is None or mission.assigned_agent_id == holder:
+        return
+    owner = mission.assigned_agent_id
+    raise Forbidden(
+        f"mission {mission.pk} is "
+        + (f"held by agent {owner}" if owner else "held by no agent")
+        + f"; agent {holder} may only change the missions it holds",
+        mission_id=str(mission.pk),
+        assigned_agent=owner,
+    )
+
+
 @transaction.atomic
 def mission_set_status(
     *,
     mission_id: uuid.UUID | str,
     status: str,
-    assigned_agent: str | None = None,
     reason: str | None = None,
+    holder: str | None = None,
 ) -> Mission:
-    """Move a mission along an allowed transition, under a row lock (409 otherwise)."""
+    """Move a mission along an allowed transition, under a row lock (409 otherwise).
+
+    ``holder``: the agent acting with its own token, which may only change the
+    missions it holds (403 otherwise); None for an operator.
+    """
     mission = _locked_mission(mission_id)
-    return _transition(mission, status, assigned_agent=assigned_agent, reason=reason)
+    _check_holder(mission, holder)
+    return _transition(mission, status, reason=reason)
 
 
 def _transition(
@@ -153,7 +172,7 @@ def _transition(
     mission.status = status
     update_fields = ["status", "updated_at"]
     if assigned_agent is not None:
-        mission.assigned_agent = assigned_agent
+        mission.assigned_agent_id = assigned_agent
         update_fields.append("assigned_agent")
     mission.save(update_fields=update_fields)
     _record_status(mission, old_status=old_status, reason=reason or "")
@@ -174,18 +193,20 @@ def _record_status(mission: Mission, *, old_status: str, reason: str) -> None:
         new_status=mission.status,
         changed_at=mission.updated_at,
         actor=current_actor(),
-        agent_id=mission.assigned_agent,
+        agent_id=mission.assigned_agent_id,
         reason=reason[:500],
     )
 
 
 @transaction.atomic
-def mission_claim(*, agent_id: str) -> Mission | None:
+def mission_assign_next(*, agent_id: str) -> Mission | None:
     """Give the agent the highest-priority, oldest PENDING mission, now RUNNING.
 
-    ``skip_locked`` lets concurrent claims pass each other on PostgreSQL, so two
-    agents never get the same mission and neither waits. SQLite ignores it, but its
-    writers run one at a time.
+    Whether the agent may take work is the supervisor's rule: claims go through
+    ``supervisor.services.agent_claim_mission``, which locks and checks the agent
+    and then calls this. ``skip_locked`` lets concurrent claims pass each other on
+    PostgreSQL, so two agents never get the same mission and neither waits. SQLite
+    ignores it, but its writers run one at a time.
     """
     mission = (
         Mission.objects.select_for_update(skip_locked=True)
@@ -205,13 +226,26 @@ def mission_claim(*, agent_id: str) -> Mission | None:
 
 @transaction.atomic
 def mission_log_append(
-    *, mission_id: uuid.UUID | str, lines: Sequence[LogLine]
+    *,
+    mission_id: uuid.UUID | str,
+    lines: Sequence[LogLine],
+    holder: str | None = None,
 ) -> list[MissionLog]:
-    """Append lines to a mission's log, all or none, one event per line in order."""
+    """Append lines to a mission's log, all or none, one event per line in order.
+
+    ``holder``: the agent acting with its own token, which may only write to the
+    logs of the missions it holds (403 otherwise); None for an operator.
+    """
     pk = parse_mission_id(mission_id)
     _check_lines(lines)
-    if not Mission.objects.filter(pk=pk).exists():
-        raise NotFound(f"mission {mission_id} not found")
+    if holder is None:
+        if not Mission.objects.filter(pk=pk).exists():
+            raise NotFound(f"mission {mission_id} not found")
+    else:
+        mission = Mission.objects.filter(pk=pk).only("pk", "assigned_agent").first()
+        if mission is None:
+            raise NotFound(f"mission {mission_id} not found")
+        _check_holder(mission, holder)
     return _append(pk, lines)
 
 

@@ -7,7 +7,8 @@ urlpatterns = [
         "missions/health", views.MissionsHealthView.as_view(), name="missions-health"
     ),
     *route("missions/stats", views.MissionStatsView.as_view(), name="mission-stats"),
-    *route("missions/claim", views.MissionClaimView.as_view(), name="mission-claim"),
+    # ``missions/claim`` is the supervisor's (supervisor/urls.py, included first):
+    # only it knows whether an agent may take work.
     *route(
         "missions/<str:mission_id>",
         views.MissionDetailView.as_view(),

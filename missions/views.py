@@ -13,11 +13,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from brain.access.machines import machine_id
 from brain.api.pagination import StandardPagination
 from missions import selectors, services
 from missions.models import Mission, MissionPriority, MissionStatus
 from missions.serializers import (
-    ClaimSerializer,
     LogEntryInputSerializer,
     LogEntrySerializer,
     MissionCreateSerializer,
@@ -49,7 +49,7 @@ class MissionsHealthView(APIView):
 class MissionFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=MissionStatus.choices)
     priority = filters.TypedChoiceFilter(choices=MissionPriority.choices, coerce=int)
-    assigned_agent = filters.CharFilter()
+    assigned_agent = filters.CharFilter(field_name="assigned_agent_id")
 
     class Meta:
         model = Mission
@@ -106,6 +106,8 @@ class MissionStatusView(APIView):
     read_permissions = ("missions.view_mission",)
 
     write_permissions = ("missions.change_mission",)
+    # An agent's own token changes the missions it holds (403 on any other).
+    machine_writes = True
 
     @extend_schema(
         request=MissionStatusSerializer,
@@ -130,7 +132,9 @@ class MissionStatusView(APIView):
         serializer = MissionStatusSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         mission = services.mission_set_status(
-            mission_id=mission_id, status=serializer.validated_data["status"]
+            mission_id=mission_id,
+            status=serializer.validated_data["status"],
+            holder=machine_id(request.user, "agent"),
         )
         return Response(MissionSerializer(mission).data)
 
@@ -153,6 +157,8 @@ class MissionLogView(APIView):
     read_permissions = ("missions.view_mission",)
 
     write_permissions = ("missions.add_missionlog",)
+    # An agent's own token writes to the logs of the missions it holds.
+    machine_writes = True
 
     @extend_schema(
         parameters=[MissionLogQuerySerializer], responses=MissionLogPageSerializer
@@ -219,6 +225,7 @@ class MissionLogView(APIView):
         entries = services.mission_log_append(
             mission_id=mission_id,
             lines=[services.LogLine(**item) for item in validated],
+            holder=machine_id(request.user, "agent"),
         )
         return Response(
             {
@@ -235,22 +242,3 @@ class MissionStatsView(APIView):
     @extend_schema(responses=MissionStatsSerializer)
     def get(self, request):
         return Response(MissionStatsSerializer(selectors.mission_stats()).data)
-
-
-class MissionClaimView(APIView):
-    """For workers: take the next PENDING mission (200) or learn there is none (204)."""
-
-    read_permissions = ("missions.view_mission",)
-
-    write_permissions = ("missions.change_mission",)
-
-    @extend_schema(
-        request=ClaimSerializer, responses={200: MissionSerializer, 204: None}
-    )
-    def post(self, request):
-        serializer = ClaimSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        mission = services.mission_claim(agent_id=serializer.validated_data["agent_id"])
-        if mission is None:
-            return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(MissionSerializer(mission).data)

@@ -1,10 +1,13 @@
 """Agents in admin: saves, deletes and the control actions go through the services."""
 
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
+from brain.access.machines import machine_token_exists
 from brain.errors import DomainError
 from supervisor import services
-from supervisor.models import Agent, AgentState
+from supervisor.models import Agent, AgentControl, AgentState
 
 
 class EffectiveStateFilter(admin.SimpleListFilter):
@@ -46,6 +49,52 @@ def _control_action(action: str, label: str):
     return run
 
 
+@admin.action(description="Issue a token to selected agents", permissions=["change"])
+def issue_tokens(modeladmin, request, queryset):
+    """Each agent gets a token of its own, shown once here (any earlier one is
+    revoked)."""
+    for agent_id in queryset.values_list("agent_id", flat=True):
+        token = services.agent_token_issue(agent_id=agent_id)
+        modeladmin.message_user(
+            request,
+            f"Token for agent {agent_id} (shown only now): {token}",
+            messages.WARNING,
+        )
+
+
+@admin.action(
+    description="Revoke the tokens of selected agents", permissions=["change"]
+)
+def revoke_tokens(modeladmin, request, queryset):
+    for agent_id in queryset.values_list("agent_id", flat=True):
+        try:
+            services.agent_token_revoke(agent_id=agent_id)
+        except DomainError as exc:
+            modeladmin.message_user(request, exc.detail, messages.ERROR)
+        else:
+            modeladmin.message_user(
+                request, f"Token of agent {agent_id} revoked.", messages.SUCCESS
+            )
+
+
+class AgentControlInline(admin.TabularInline):
+    """The control actions taken on the agent, newest first, and who took them."""
+
+    model = AgentControl
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ["at", "action", "actor", "reason", "old_state", "new_state"]
+    readonly_fields = fields
+    ordering = ["-at", "-pk"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
     list_display = [
@@ -64,14 +113,40 @@ class AgentAdmin(admin.ModelAdmin):
         _control_action("resume", "Resume"),
         _control_action("kill", "Kill"),
         _control_action("restart", "Restart"),
+        issue_tokens,
+        revoke_tokens,
     ]
+    inlines = [AgentControlInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_effective_state()
 
     @admin.display(description="current mission")
     def current_mission(self, agent: Agent):
-        return agent.current_mission_id or "—"
+        mission_id = agent.current_mission_id
+        if not mission_id:
+            return "—"
+        url = reverse("admin:missions_mission_change", args=[mission_id])
+        return format_html('<a href="{}">{}</a>', url, mission_id)
+
+    @admin.display(description="missions held")
+    def held_missions(self, agent: Agent):
+        held = list(agent.missions.filter(status="RUNNING").values_list("pk", "name"))
+        if not held:
+            return "—"
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:missions_mission_change", args=[pk]), name)
+                for pk, name in held
+            ),
+        )
+
+    @admin.display(description="own token")
+    def has_token(self, agent: Agent) -> str:
+        issued = machine_token_exists(kind="agent", ident=agent.agent_id)
+        return "issued" if issued else "none"
 
     @admin.display(description="state", ordering="effective_state")
     def shown_state(self, agent: Agent) -> str:
@@ -85,8 +160,10 @@ class AgentAdmin(admin.ModelAdmin):
             "agent_id",
             *editable,
             "shown_state",
+            "hold",
             "last_heartbeat",
-            "current_mission",
+            "held_missions",
+            "has_token",
             "started_at",
             "created_at",
             "updated_at",
@@ -99,8 +176,10 @@ class AgentAdmin(admin.ModelAdmin):
         return [
             "agent_id",
             "shown_state",
+            "hold",
             "last_heartbeat",
-            "current_mission",
+            "held_missions",
+            "has_token",
             "started_at",
             "created_at",
             "updated_at",

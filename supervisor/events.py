@@ -1,23 +1,35 @@
 """Supervisor events.
 
-States are `healthy degraded offline unknown`. `reason` says what caused a state
-change:
+States are `healthy degraded paused offline unknown`: an agent reports `healthy` or
+`degraded` in its heartbeats, an operator sets `paused`, `offline` means killed or
+silent past the heartbeat window, `unknown` registered (or restarted) and not heard
+from since. Only a `healthy` or `degraded` agent may claim a mission
+(`POST /api/missions/claim`; 409 naming the state otherwise, 404 for an agent that
+is not registered).
 
-- a control action (REST `POST /api/supervisor/control` or an admin action):
-  `"<action>: <reason given>"`, e.g. `"pause: maintenance"`, or
-  `"<action>: no reason given"`; admin actions give `"requested in admin by <user>"`;
-  `old_state` is the state the agent counted as (see below);
-- a heartbeat: `"heartbeat"`; `old_state` is the state the agent counted as;
-- the offline check (`manage.py watch_agents`): `"no heartbeat for <N> s"`;
-  `old_state` is the state last recorded (`healthy`, `degraded` or `unknown`).
+## Transitions
 
-Every accepted control action emits one event, even `restart` of a healthy agent
-(`healthy` → `healthy`): the restart happened. A heartbeat emits only when the state
-changes. A refused or disabled action, invalid input or a rolled-back transaction
-emits nothing. Updating a known agent (`POST /api/supervisor/agents` answering 200,
-or an admin change) emits nothing: it is not a registration and changes no state.
-Reading the health, the status or the agent list emits a live-only event (never
-stored): a socket subscribed to `supervisor.*` sees who looks.
+{table}
+
+A refused step is a `409` naming `current_state` (and `killed`); nothing changes and
+nothing is emitted.
+
+## What is emitted
+
+- Every accepted control action (REST `POST /api/supervisor/control` or an admin
+  action) emits `supervisor.agent_controlled`, targeted at `agent_<id>`: the agent's
+  own socket (its token follows only `agent_<id>`) receives it and obeys — a paused
+  agent stops taking work, a killed one stops beating, a restarted one beats again.
+  It records who did it (`actor`, as in `meta.actor`) and why.
+- `supervisor.agent_state_changed` follows whenever what the agent counts as
+  changes: a control action (`reason` `"<action>: <reason given>"`, or
+  `"<action>: no reason given"`; admin actions give `"requested in admin by
+  <user>"`), a heartbeat (`"heartbeat"`), or the offline check (`"no heartbeat for
+  <N> s"`). `old_state` is what the agent counted as.
+- Updating a known agent (`POST /api/supervisor/agents` answering 200, or an admin
+  change) emits nothing: it is not a registration and changes no state. Reading the
+  health, the status or the agent list emits a live-only event (never stored): a
+  socket subscribed to `supervisor.*` sees who looks.
 
 To follow one agent, subscribe with `subject=agent_<id>`.
 
@@ -31,6 +43,9 @@ To follow one agent, subscribe with `subject=agent_<id>`.
   show the agent as `offline` at once (computed in SQL,
   `Agent.objects.with_effective_state()`), before anything is recorded. Control
   rules and the `current_state` of a refused action use this same effective state.
+- **An operator's pause or kill is held** (`Agent.hold`) until an operator lifts it
+  (`resume`, `restart`): a paused agent that goes silent counts as `offline`, and as
+  `paused` again when it beats.
 - **The offline check** (`manage.py watch_agents`, every
   `SUPERVISOR_CHECK_INTERVAL_SECONDS`, started by `bin/run`) records the change in
   the stored state and emits `agent_state_changed` exactly once per transition: each
@@ -38,25 +53,19 @@ To follow one agent, subscribe with `subject=agent_<id>`.
   record it. Each RUNNING mission assigned to the agent is then set FAILED
   (`mission.status_changed`, with `reason` "agent <id> went offline (no heartbeat for
   N s)" in the automatic log line's data) and gets an `error` log line saying why
-  (`mission.log_appended`). An agent already recorded offline that still holds a
-  RUNNING mission (it claimed one after going offline) has it failed on the next
-  pass, with no agent event.
-- **A heartbeat** marks the agent seen. It may report `healthy` or `degraded`.
-  Without a state, an agent that counted as `offline` or `unknown` becomes `healthy`
-  and any other keeps its state, so a paused agent stays `degraded` until resumed or
-  until it reports `healthy` itself. An agent that beats after the window but before
-  the check recorded it comes back (`offline` → `healthy`) and keeps its mission.
-- **Control actions**: `pause` healthy → degraded; `resume` degraded or unknown →
-  healthy; `kill` healthy, degraded or unknown → offline, failing its RUNNING
-  missions as the offline check does (reason "agent <id> was killed (<reason>)");
-  `restart` any → healthy, with a fresh heartbeat window. The registry cannot stop a
-  process: an agent that keeps beating after a `kill` is back on its next heartbeat.
-  `SUPERVISOR_ALLOW_KILL` / `SUPERVISOR_ALLOW_RESTART` set to false refuse those
-  actions (403) before the agent is looked up.
-- **Current mission** is derived, never stored twice: it is the RUNNING mission
-  assigned to the agent (`Mission.assigned_agent`, set by a claim,
-  `POST /api/missions/claim`). It changes with the mission events, so it emits no
-  supervisor event; no receiver of a mission signal writes an agent row.
+  (`mission.log_appended`).
+- **A kill** fails each RUNNING mission the agent holds, with an `error` log line
+  "Agent <id> was killed by <operator> (<reason>); the mission was marked FAILED."
+  FAILED, not back to PENDING: a killed agent may have left the work half done
+  (a robot moved, a file half written), so running it again is a person's decision.
+- **A heartbeat** marks the agent seen. It may report `healthy` or `degraded`;
+  without a state, an agent that counted as `offline` or `unknown` becomes `healthy`
+  and a working one keeps its state. An agent that beats after the window but
+  before the check recorded it comes back and keeps its mission.
+- **Current missions** are derived, never stored twice: the RUNNING missions whose
+  holder (`Mission.assigned_agent`, a foreign key to the agent, set by a claim) is
+  the agent. They change with the mission events, so they emit no supervisor event;
+  no receiver of a mission signal writes an agent row.
 - **A heartbeat's `current_mission_id`** says which mission the agent believes it
   works on; it is checked against the missions: it must name a RUNNING mission
   assigned to this agent. An unknown mission is `400` (`current_mission_id` in the
@@ -78,6 +87,9 @@ down, every call checks afresh.
 from pydantic import Field
 
 from brain.events import Payload, declare
+from supervisor.transitions import transition_table
+
+__doc__ = __doc__.replace("{table}", transition_table())
 
 SOURCE = "supervisor_service"
 READ = "supervisor.view_agent"
@@ -119,6 +131,16 @@ class AgentStateChanged(Payload):
     new_state: str
     reason: str = Field(description="what caused the change (see above)")
     changed_at: float = Field(description="Unix seconds")
+
+
+class AgentControlled(Payload):
+    agent_id: str
+    action: str = Field(description="pause, resume, kill or restart")
+    reason: str = Field(description='what the operator gave; "" if none')
+    actor: str | None = Field(description="who took the action (the operator)")
+    old_state: str
+    new_state: str
+    controlled_at: float = Field(description="Unix seconds")
 
 
 HEALTH_CHECKED = declare(
@@ -172,4 +194,16 @@ AGENT_STATE_CHANGED = declare(
     description="An agent's state changed: a control action, a heartbeat, or the "
     "offline check.",
     trigger="a control action, a heartbeat or the offline check changed the state",
+)
+AGENT_CONTROLLED = declare(
+    "supervisor.agent_controlled",
+    source=SOURCE,
+    payload=AgentControlled,
+    target=AGENT_TARGET,
+    subjects=AGENT,
+    retention_days=365,
+    read_permission=READ,
+    description="An operator paused, resumed, killed or restarted an agent; the "
+    "agent's own socket receives it and obeys.",
+    trigger="an accepted control action (REST POST /api/supervisor/control or admin)",
 )

@@ -1,23 +1,36 @@
 """Agents: the workers the supervisor watches through their heartbeats.
 
-An agent counts as ``offline`` wherever it is shown once its heartbeat window has
-passed without a sign of life; the window runs from the later of its last heartbeat
-and its registration or last restart, so an agent that registered and never beat is
-``unknown`` for one window and then ``offline``. The offline check
-(``services.agents_mark_offline``) records that in ``state``. See ``EVENTS.md``.
+Two columns say what an agent is: ``state``, what its heartbeats (and the offline
+check) last recorded — ``unknown``, ``healthy``, ``degraded`` or ``offline`` — and
+``hold``, what an operator decided — nothing, ``paused`` or ``killed``. What the
+agent counts as, wherever it is shown and wherever a rule is checked, is its
+*effective* state (``effective_state_expression`` / ``Agent.effective_state_at``):
+
+1. ``offline`` if it was killed;
+2. ``offline`` if its state is recorded offline, or its heartbeat window has passed
+   (the window runs from the later of its last heartbeat and its registration or
+   last restart);
+3. ``paused`` if an operator paused it;
+4. else its recorded state.
+
+The transitions are in ``supervisor/transitions.py`` and ``EVENTS.md``.
 """
 
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-AGENT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+from brain.identifiers import (
+    IDENTIFIER_MAX_LENGTH,
+    IDENTIFIER_PATTERN,
+    identifier_validator,
+)
+
+AGENT_ID_PATTERN = IDENTIFIER_PATTERN
 MAX_CAPABILITIES = 100
 MAX_META_ENTRIES = 50
 MAX_LABEL_LENGTH = 100
@@ -25,10 +38,32 @@ MAX_META_VALUE_LENGTH = 1000
 
 
 class AgentState(models.TextChoices):
+    """What an agent counts as (its effective state)."""
+
     HEALTHY = "healthy"
     DEGRADED = "degraded"
+    PAUSED = "paused"
     OFFLINE = "offline"
     UNKNOWN = "unknown"
+
+
+# What the ``state`` column records: the agent's own report, or offline by silence.
+RECORDED_STATES = (
+    AgentState.UNKNOWN,
+    AgentState.HEALTHY,
+    AgentState.DEGRADED,
+    AgentState.OFFLINE,
+)
+# The states in which an agent takes work.
+WORKING_STATES = (AgentState.HEALTHY, AgentState.DEGRADED)
+
+
+class AgentHold(models.TextChoices):
+    """An operator's decision, kept until an operator changes it."""
+
+    NONE = "", "none"
+    PAUSED = "paused"
+    KILLED = "killed"
 
 
 def validate_capabilities(value) -> None:
@@ -74,24 +109,26 @@ def last_sign_of_life_expression() -> Greatest:
 
 
 def effective_state_expression(now: datetime) -> models.Case:
-    """``offline`` past the heartbeat window, else the recorded state, in SQL.
+    """What the agent counts as (see the module's docstring), in SQL.
 
     Mirrors ``Agent.effective_state_at``; a test keeps the two in step.
     """
     return models.Case(
         models.When(
-            models.Q(state=AgentState.OFFLINE)
+            models.Q(hold=AgentHold.KILLED)
+            | models.Q(state=AgentState.OFFLINE)
             | models.Q(last_sign_of_life__lt=now - heartbeat_window()),
             then=models.Value(AgentState.OFFLINE),
         ),
+        models.When(hold=AgentHold.PAUSED, then=models.Value(AgentState.PAUSED)),
         default=models.F("state"),
         output_field=models.CharField(),
     )
 
 
 def running_missions(agent_id) -> models.QuerySet:
-    """The RUNNING missions an agent holds: ``Mission.assigned_agent`` is the one
-    record of who holds a mission."""
+    """The RUNNING missions an agent holds: ``Mission.assigned_agent`` (a foreign
+    key to the agent) is the one record of who holds a mission."""
     from missions.models import Mission, MissionStatus
 
     return Mission.objects.filter(
@@ -123,8 +160,8 @@ class AgentQuerySet(models.QuerySet):
 class Agent(models.Model):
     agent_id = models.CharField(
         primary_key=True,
-        max_length=64,
-        validators=[RegexValidator(AGENT_ID_PATTERN)],
+        max_length=IDENTIFIER_MAX_LENGTH,
+        validators=[identifier_validator],
     )
     name = models.CharField(max_length=200)
     role = models.CharField(max_length=100, blank=True, default="")
@@ -135,9 +172,16 @@ class Agent(models.Model):
     # once the heartbeat window has passed, even before the check records it.
     state = models.CharField(
         max_length=16,
-        choices=AgentState.choices,
+        choices=[(value, value) for value in RECORDED_STATES],
         default=AgentState.UNKNOWN,
         db_index=True,
+    )
+    hold = models.CharField(
+        max_length=16,
+        choices=AgentHold.choices,
+        default=AgentHold.NONE,
+        blank=True,
+        help_text="An operator's pause or kill; only an operator lifts it.",
     )
     last_heartbeat = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(
@@ -155,8 +199,12 @@ class Agent(models.Model):
         ordering = ["agent_id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(state__in=AgentState.values),
+                condition=models.Q(state__in=RECORDED_STATES),
                 name="agent_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hold__in=AgentHold.values),
+                name="agent_hold_valid",
             ),
         ]
 
@@ -181,35 +229,34 @@ class Agent(models.Model):
 
     def effective_state_at(self, now: datetime) -> str:
         """What the agent counts as at ``now``; mirrors the SQL expression."""
+        if self.hold == AgentHold.KILLED:
+            return AgentState.OFFLINE
         if self.state == AgentState.OFFLINE or self.is_stale(now):
             return AgentState.OFFLINE
+        if self.hold == AgentHold.PAUSED:
+            return AgentState.PAUSED
         return self.state
 
-
-class ControlRule(NamedTuple):
-    allowed_from: tuple[str, ...]
-    new_state: str
-    past_tense: str
-    setting: str | None = None
+    @property
+    def killed(self) -> bool:
+        return self.hold == AgentHold.KILLED
 
 
-# The control actions: from which (effective) states each is allowed, and the state it
-# leads to. ``kill`` and ``restart`` can be switched off in settings.
-CONTROL_ACTIONS: dict[str, ControlRule] = {
-    "pause": ControlRule((AgentState.HEALTHY,), AgentState.DEGRADED, "paused"),
-    "resume": ControlRule(
-        (AgentState.DEGRADED, AgentState.UNKNOWN), AgentState.HEALTHY, "resumed"
-    ),
-    "kill": ControlRule(
-        (AgentState.HEALTHY, AgentState.DEGRADED, AgentState.UNKNOWN),
-        AgentState.OFFLINE,
-        "killed",
-        setting="SUPERVISOR_ALLOW_KILL",
-    ),
-    "restart": ControlRule(
-        tuple(AgentState.values),
-        AgentState.HEALTHY,
-        "restarted",
-        setting="SUPERVISOR_ALLOW_RESTART",
-    ),
-}
+class AgentControl(models.Model):
+    """One control action an operator took on an agent: the agent's page shows the
+    last one and who took it; kept here, not read from the pruned event log."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="controls")
+    action = models.CharField(max_length=16)
+    reason = models.CharField(max_length=1000, blank=True, default="")
+    actor = models.CharField(max_length=150, blank=True, default="")
+    old_state = models.CharField(max_length=16)
+    new_state = models.CharField(max_length=16)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["agent", "-at"], name="agent_controls")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.agent_id} by {self.actor or 'unknown'}"

@@ -4,14 +4,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from brain.errors import NotFound
 from brain.health import OK, check_components
-from missions.models import MissionStatus
+from missions.models import Mission, MissionStatus
 from missions.selectors import mission_counts_by_status
-from supervisor.models import Agent, AgentQuerySet, AgentState
+from supervisor.models import Agent, AgentControl, AgentQuerySet, AgentState
 
 COMPONENTS_CACHE_KEY = "supervisor:components"
 
@@ -28,8 +28,32 @@ def agent_get(agent_id: str) -> Agent:
     return agent
 
 
+def agent_detail(agent_id: str) -> Agent:
+    """One agent with ``held_missions`` (its RUNNING missions, newest change first)
+    and ``last_control`` (the last control action taken on it, or None): three
+    queries."""
+    agent = (
+        Agent.objects.with_effective_state()
+        .filter(pk=agent_id)
+        .prefetch_related(
+            Prefetch(
+                "missions",
+                queryset=Mission.objects.filter(status=MissionStatus.RUNNING).order_by(
+                    "-updated_at"
+                ),
+                to_attr="held_missions",
+            )
+        )
+        .first()
+    )
+    if agent is None:
+        raise NotFound(f"agent {agent_id} not found", agent_id=agent_id)
+    agent.last_control = AgentControl.objects.filter(agent_id=agent.pk).first()
+    return agent
+
+
 def agent_state_counts() -> dict[str, int]:
-    """Agents by effective state, all four states present, in one query."""
+    """Agents by effective state, every state present, in one query."""
     rows = (
         Agent.objects.with_effective_state()
         .order_by()

@@ -3,15 +3,18 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from brain.api.fields import StrictUUIDField
+from missions.serializers import MissionSerializer
 from supervisor.models import (
     AGENT_ID_PATTERN,
-    CONTROL_ACTIONS,
     Agent,
+    AgentControl,
     AgentState,
     validate_capabilities,
     validate_meta,
 )
 from supervisor.services import HEARTBEAT_STATES
+from supervisor.transitions import CONTROL_ACTIONS
 
 
 def _django_validator(validator):
@@ -60,6 +63,44 @@ class AgentSerializer(serializers.ModelSerializer):
         return annotated or agent.effective_state_at(timezone.now())
 
 
+class AgentControlRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AgentControl
+        fields = ["action", "reason", "actor", "old_state", "new_state", "at"]
+        read_only_fields = fields
+
+
+class AgentDetailSerializer(AgentSerializer):
+    """One agent, with the missions it holds and the last control action taken."""
+
+    missions = MissionSerializer(
+        source="held_missions",
+        many=True,
+        read_only=True,
+        help_text="the RUNNING missions it holds",
+    )
+    last_control = AgentControlRecordSerializer(read_only=True, allow_null=True)
+
+    class Meta(AgentSerializer.Meta):
+        fields = [*AgentSerializer.Meta.fields, "missions", "last_control"]
+        read_only_fields = fields
+
+
+class ClaimSerializer(serializers.Serializer):
+    agent_id = serializers.RegexField(
+        AGENT_ID_PATTERN,
+        max_length=64,
+        required=False,
+        help_text="the claiming agent; may be left out with the agent's own token",
+    )
+
+
+class AgentTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        help_text="send as Authorization: Token <token>; shown only now"
+    )
+
+
 class AgentRegisterSerializer(serializers.Serializer):
     agent_id = serializers.RegexField(AGENT_ID_PATTERN, max_length=64)
     name = serializers.CharField(max_length=200)
@@ -74,7 +115,7 @@ class AgentRegisterSerializer(serializers.Serializer):
 
 class AgentHeartbeatSerializer(serializers.Serializer):
     state = serializers.ChoiceField(HEARTBEAT_STATES, required=False)
-    current_mission_id = serializers.UUIDField(required=False, allow_null=True)
+    current_mission_id = StrictUUIDField(required=False, allow_null=True)
 
 
 class AgentControlSerializer(serializers.Serializer):

@@ -1,9 +1,13 @@
 """Every write to agents. Views, admin and ``watch_agents`` call these.
 
-Lock order, everywhere: an agent's missions before the agent. The missions services
-lock missions only (no receiver of theirs touches an agent), and the supervisor
-locks the missions it will fail before the agent, so two transactions never wait on
-each other in a circle. ``emit()`` takes no lock inside a transaction.
+Lock order, everywhere: the agent before its missions. Agent writes lock the agent
+row ``FOR NO KEY UPDATE`` (which does not wait for the key-share locks a mission's
+foreign key takes), then lock the missions they change. The missions services never
+lock an agent, and a claim locks the agent before it looks for a mission with
+``skip_locked``, so no two transactions wait on each other in a circle. ``emit()``
+takes no lock inside a transaction.
+
+The state rules are ``supervisor.transitions``; this module applies them.
 """
 
 import logging
@@ -16,23 +20,45 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from brain.access import machines
 from brain.errors import Conflict, Forbidden, Invalid, NotFound
+from brain.events.context import current_actor
 from missions import services as mission_services
 from missions.models import Mission, MissionStatus
 from supervisor import selectors
-from supervisor.models import CONTROL_ACTIONS, Agent, AgentState
+from supervisor.models import Agent, AgentControl, AgentHold, AgentState
 from supervisor.signals import (
+    agent_controlled,
     agent_registered,
     agent_state_changed,
     agents_listed,
     health_checked,
     status_queried,
 )
+from supervisor.transitions import (
+    CONTROL_ACTIONS,
+    KILLED,
+    WORKING,
+    control_result,
+    heartbeat_result,
+)
 
 logger = logging.getLogger(__name__)
 
 UNCHANGED: Any = object()
-HEARTBEAT_STATES = (AgentState.HEALTHY, AgentState.DEGRADED)
+HEARTBEAT_STATES = WORKING
+# What an agent's own token may do (brain.access.machines): claim, beat, write the
+# logs and statuses of the missions it holds, spend its own credits, and read what
+# it needs. Its writes pass only views that allow machine writes, as itself.
+AGENT_TOKEN_PERMISSIONS = (
+    "supervisor.view_agent",
+    "supervisor.change_agent",
+    "missions.view_mission",
+    "missions.change_mission",
+    "missions.add_missionlog",
+    "credits.view_account",
+    "credits.add_ledgerentry",
+)
 
 
 # Registration -------------------------------------------------------------------------
@@ -93,10 +119,11 @@ def agent_register(
 
 @transaction.atomic
 def agent_delete(*, agent_id: str) -> None:
-    """Forget an agent; its RUNNING missions are FAILED, as for a kill."""
-    missions = _lock_running_missions(agent_id)
+    """Forget an agent; its RUNNING missions are FAILED, as for a kill. The missions
+    it finished keep their history (``MissionStatusChange.agent_id``); their holder
+    becomes empty."""
     agent = _locked_agent(agent_id)
-    _fail_missions(agent.agent_id, missions, why="was deleted")
+    _fail_missions(agent.agent_id, _lock_running_missions(agent_id), why="was deleted")
     agent.delete()
 
 
@@ -112,8 +139,8 @@ def agent_heartbeat(
 ) -> Agent:
     """Mark the agent seen now, with the state it reports (healthy or degraded).
 
-    Without a state, an agent that counted as offline or unknown becomes healthy and
-    any other keeps its state (so a paused agent stays paused). ``current_mission_id``
+    What follows is ``transitions.heartbeat_result``: a paused agent stays paused, a
+    killed one is refused (409) until an operator restarts it. ``current_mission_id``
     names the mission the agent believes it works on: it must be a RUNNING mission
     assigned to this agent (see ``_lock_reported_mission``); ``None`` or left out,
     nothing is checked. A refused heartbeat changes nothing, not even the time the
@@ -124,19 +151,26 @@ def agent_heartbeat(
             f"a heartbeat reports the state healthy or degraded, not {state!r}",
             state=[f"must be one of: {', '.join(HEARTBEAT_STATES)}"],
         )
-    if current_mission_id is not None and current_mission_id is not UNCHANGED:
-        _lock_reported_mission(current_mission_id, agent_id=agent_id)
     agent = _locked_agent(agent_id)
     now = timezone.now()
+    row = _row(agent, now)
+    if heartbeat_result(row, state) is None:
+        raise Conflict(
+            f"agent {agent_id} was killed; its heartbeats are refused until an "
+            "operator restarts it",
+            current_state=AgentState.OFFLINE,
+            killed=True,
+        )
+    if current_mission_id is not None and current_mission_id is not UNCHANGED:
+        _lock_reported_mission(current_mission_id, agent_id=agent_id)
     old_state = agent.effective_state_at(now)
-    if state is None:
-        stale = old_state in (AgentState.OFFLINE, AgentState.UNKNOWN)
-        new_state = AgentState.HEALTHY if stale else agent.state
-    else:
-        new_state = state
-    agent.state = new_state
+    if state is not None:
+        agent.state = state
+    elif agent.state not in WORKING:
+        agent.state = AgentState.HEALTHY
     agent.last_heartbeat = now
     agent.save(update_fields=["state", "last_heartbeat", "updated_at"])
+    new_state = agent.effective_state_at(now)
     if new_state != old_state:
         agent_state_changed.send(
             sender=Agent,
@@ -151,12 +185,14 @@ def agent_heartbeat(
 
 @transaction.atomic
 def agent_control(*, agent_id: str, action: str, reason: str = "") -> tuple[Agent, str]:
-    """Pause, resume, kill or restart an agent, by the rules in ``CONTROL_ACTIONS``.
+    """Pause, resume, kill or restart an agent, by ``transitions.CONTROL_ACTIONS``.
 
-    The rules apply to the state the agent counts as (an agent past its heartbeat
-    window is offline). A refused action is a 409 naming the current state; a
-    disabled one a 403. A kill fails the agent's RUNNING missions; a restart gives the
-    agent a fresh heartbeat window. Returns the agent and a message for the operator.
+    The rules apply to what the agent counts as (an agent past its heartbeat window
+    is offline). A refused action is a 409 naming the current state; a disabled one
+    a 403. Each accepted action is recorded (``AgentControl``, with who took it) and
+    sent to the agent live (``supervisor.agent_controlled``, targeted at the agent);
+    a kill fails the agent's RUNNING missions, each with a log line naming who
+    killed it and why. Returns the agent and a message for the operator.
     """
     rule = CONTROL_ACTIONS.get(action)
     if rule is None:
@@ -169,36 +205,120 @@ def agent_control(*, agent_id: str, action: str, reason: str = "") -> tuple[Agen
             f"the {action} action is disabled on this server ({rule.setting})",
             action=action,
         )
-    missions = []
-    if rule.new_state == AgentState.OFFLINE:
-        missions = _lock_running_missions(agent_id)
     agent = _locked_agent(agent_id)
     now = timezone.now()
-    old_state = agent.effective_state_at(now)
-    if old_state not in rule.allowed_from:
+    row = _row(agent, now)
+    if control_result(action, row) is None:
         raise Conflict(
-            f"cannot {action} agent {agent_id}: it is {old_state}; {action} needs "
+            f"cannot {action} agent {agent_id}: it is {row}; {action} needs "
             + " or ".join(rule.allowed_from),
-            current_state=old_state,
+            current_state=agent.effective_state_at(now),
+            killed=agent.killed,
         )
-    extra_fields = []
-    if action == "restart":
+    old_state = agent.effective_state_at(now)
+    fields = ["hold", "updated_at"]
+    if action == "pause":
+        agent.hold = AgentHold.PAUSED
+    elif action == "resume":
+        agent.hold = AgentHold.NONE
+    elif action == "kill":
+        agent.hold = AgentHold.KILLED
+    else:  # restart
+        agent.hold = AgentHold.NONE
+        agent.state = AgentState.UNKNOWN
         agent.started_at = now
-        extra_fields.append("started_at")
+        fields += ["state", "started_at"]
+    agent.save(update_fields=fields)
+    new_state = agent.effective_state_at(now)
+    actor = current_actor() or ""
     why = reason.strip() or "no reason given"
-    _record_state(
-        agent,
+    AgentControl.objects.create(
+        agent=agent,
+        action=action,
+        reason=reason.strip()[:1000],
+        actor=actor[:150],
         old_state=old_state,
-        new_state=rule.new_state,
-        reason=f"{action}: {why}",
-        now=now,
-        extra_fields=extra_fields,
+        new_state=new_state,
+        at=now,
     )
-    if missions:
-        _fail_missions(agent.agent_id, missions, why=f"was killed ({why})")
+    agent_controlled.send(
+        sender=Agent,
+        agent=agent,
+        action=action,
+        reason=reason.strip(),
+        actor=actor or None,
+        old_state=old_state,
+        new_state=new_state,
+        controlled_at=now,
+    )
+    if new_state != old_state:
+        agent_state_changed.send(
+            sender=Agent,
+            agent=agent,
+            old_state=old_state,
+            new_state=new_state,
+            reason=f"{action}: {why}",
+            changed_at=now,
+        )
+    if action == "kill":
+        by = f" by {actor}" if actor else ""
+        _fail_missions(
+            agent.agent_id,
+            _lock_running_missions(agent_id),
+            why=f"was killed{by} ({why})",
+        )
         agent.refresh_from_db(fields=["updated_at"])
-    message = f"agent {agent_id} {rule.past_tense}: {old_state} → {rule.new_state}"
+    message = f"agent {agent_id} {rule.past_tense}: {old_state} → {new_state}"
     return agent, message
+
+
+@transaction.atomic
+def agent_claim_mission(*, agent_id: str) -> Mission | None:
+    """Give a working agent its next mission: the highest-priority, oldest PENDING
+    one, now RUNNING and held by the agent (None when there is none).
+
+    Only a registered agent (404 otherwise) that counts as healthy or degraded may
+    claim; paused, killed, offline and unknown agents get a 409 naming the state and
+    nothing is assigned. The agent is locked first, so a pause or a kill committed
+    before the claim is seen, and one racing it waits for the claim (a kill then
+    fails the mission just claimed).
+    """
+    agent = _locked_agent(agent_id)
+    state = agent.effective_state_at(timezone.now())
+    if state not in WORKING:
+        why = {
+            AgentState.PAUSED: "an operator paused it; it claims again once resumed",
+            AgentState.UNKNOWN: "it has not sent a heartbeat since it was registered "
+            "or restarted",
+            AgentState.OFFLINE: "it was killed; an operator must restart it"
+            if agent.killed
+            else "it sent no heartbeat within the window",
+        }[state]
+        raise Conflict(
+            f"agent {agent_id} cannot claim a mission: it is {state} ({why})",
+            agent_id=agent_id,
+            current_state=state,
+        )
+    return mission_services.mission_assign_next(agent_id=agent_id)
+
+
+# Agent tokens -------------------------------------------------------------------------
+
+
+def agent_token_issue(*, agent_id: str) -> str:
+    """A token of the agent's own (201, shown once), replacing any earlier one."""
+    agent = selectors.agent_get(agent_id)
+    return machines.machine_token_issue(
+        kind="agent",
+        ident=agent.agent_id,
+        permissions=AGENT_TOKEN_PERMISSIONS,
+        label=agent.name,
+    )
+
+
+def agent_token_revoke(*, agent_id: str) -> None:
+    selectors.agent_get(agent_id)
+    machines.machine_token_revoke(kind="agent", ident=agent_id)
 
 
 # The offline check --------------------------------------------------------------------
@@ -226,7 +346,7 @@ def agents_mark_offline(*, now: datetime | None = None) -> OfflineCheck:
     holding = Agent.objects.filter(
         state=AgentState.OFFLINE,
         pk__in=Mission.objects.filter(status=MissionStatus.RUNNING).values(
-            "assigned_agent"
+            "assigned_agent_id"
         ),
     )
     agent_ids = set(stale.values_list("pk", flat=True))
@@ -246,30 +366,37 @@ def agents_mark_offline(*, now: datetime | None = None) -> OfflineCheck:
 
 @transaction.atomic
 def _check_agent(agent_id: str, *, now: datetime) -> tuple[bool, list[str]]:
-    missions = _lock_running_missions(agent_id)
     agent = (
-        Agent.objects.select_for_update(skip_locked=True).filter(pk=agent_id).first()
+        Agent.objects.select_for_update(skip_locked=True, no_key=True)
+        .filter(pk=agent_id)
+        .first()
     )
     if agent is None:
         # Deleted, or another checker (or a heartbeat) holds it right now.
         return False, []
     marked = False
-    if agent.state != AgentState.OFFLINE:
+    if agent.state != AgentState.OFFLINE and not agent.killed:
         if not agent.is_stale(now):
             return False, []  # it beat after the pass began
         silent = int((now - agent.last_sign_of_life).total_seconds())
-        _record_state(
-            agent,
-            old_state=agent.state,
+        old_state = AgentState.PAUSED if agent.hold == AgentHold.PAUSED else agent.state
+        agent.state = AgentState.OFFLINE
+        agent.save(update_fields=["state", "updated_at"])
+        agent_state_changed.send(
+            sender=Agent,
+            agent=agent,
+            old_state=old_state,
             new_state=AgentState.OFFLINE,
             reason=f"no heartbeat for {silent} s",
-            now=now,
+            changed_at=now,
         )
         marked = True
         why = f"went offline (no heartbeat for {silent} s)"
     else:
-        why = "is offline"
-    return marked, _fail_missions(agent.agent_id, missions, why=why)
+        why = "was killed" if agent.killed else "is offline"
+    return marked, _fail_missions(
+        agent.agent_id, _lock_running_missions(agent_id), why=why
+    )
 
 
 # Reads that are events ----------------------------------------------------------------
@@ -297,8 +424,13 @@ def agents_list_record(*, agent_count: int) -> None:
 # Helpers ------------------------------------------------------------------------------
 
 
+def _row(agent: Agent, now: datetime) -> str:
+    """The agent's row in the transition table."""
+    return KILLED if agent.killed else agent.effective_state_at(now)
+
+
 def _locked_agent(agent_id: str) -> Agent:
-    agent = Agent.objects.select_for_update().filter(pk=agent_id).first()
+    agent = Agent.objects.select_for_update(no_key=True).filter(pk=agent_id).first()
     if agent is None:
         raise NotFound(f"agent {agent_id} not found", agent_id=agent_id)
     return agent
@@ -314,8 +446,8 @@ def _lock_running_missions(agent_id: str) -> list[Mission]:
 
 def _lock_reported_mission(mission_id: uuid.UUID | str, *, agent_id: str) -> None:
     """Check the mission a heartbeat names is a RUNNING one this agent holds,
-    key-locked before the agent (the lock order) so it cannot change until the
-    heartbeat commits.
+    locked after the agent (the lock order) so it cannot change until the heartbeat
+    commits.
 
     An unknown mission is invalid input (400); a mission the agent does not hold is
     a conflict with the mission's state (409).
@@ -327,7 +459,7 @@ def _lock_reported_mission(mission_id: uuid.UUID | str, *, agent_id: str) -> Non
     mission = (
         Mission.objects.select_for_update(no_key=True)
         .filter(pk=pk)
-        .values("pk", "status", "assigned_agent")
+        .values("pk", "status", "assigned_agent_id")
         .first()
         if pk
         else None
@@ -337,7 +469,7 @@ def _lock_reported_mission(mission_id: uuid.UUID | str, *, agent_id: str) -> Non
             f"current_mission_id: mission {mission_id} not found",
             current_mission_id=[f"mission {mission_id} not found"],
         )
-    pk, status, owner = mission["pk"], mission["status"], mission["assigned_agent"]
+    pk, status, owner = mission["pk"], mission["status"], mission["assigned_agent_id"]
     if status != MissionStatus.RUNNING:
         raise Conflict(
             f"current_mission_id: mission {pk} is {status}; an agent can only work "
@@ -353,27 +485,6 @@ def _lock_reported_mission(mission_id: uuid.UUID | str, *, agent_id: str) -> Non
             current_mission_id=str(pk),
             assigned_agent=owner,
         )
-
-
-def _record_state(
-    agent: Agent,
-    *,
-    old_state: str,
-    new_state: str,
-    reason: str,
-    now: datetime,
-    extra_fields: list[str] | tuple[str, ...] = (),
-) -> None:
-    agent.state = new_state
-    agent.save(update_fields=["state", "updated_at", *extra_fields])
-    agent_state_changed.send(
-        sender=Agent,
-        agent=agent,
-        old_state=old_state,
-        new_state=new_state,
-        reason=reason,
-        changed_at=now,
-    )
 
 
 def _fail_missions(agent_id: str, missions: list[Mission], *, why: str) -> list[str]:

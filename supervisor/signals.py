@@ -9,6 +9,7 @@ from django.dispatch import Signal, receiver
 
 from brain.events import emit
 from supervisor.events import (
+    AGENT_CONTROLLED,
     AGENT_REGISTERED,
     AGENT_STATE_CHANGED,
     AGENTS_LISTED,
@@ -26,6 +27,9 @@ agents_listed = Signal()
 agent_registered = Signal()
 # agent: Agent, old_state: str, new_state: str, reason: str, changed_at: datetime
 agent_state_changed = Signal()
+# agent: Agent, action: str, reason: str, actor: str | None, old_state: str,
+# new_state: str, controlled_at: datetime
+agent_controlled = Signal()
 
 
 @receiver(health_checked, dispatch_uid="supervisor.emit_health_checked")
@@ -86,5 +90,23 @@ def emit_agent_state_changed(
             "new_state": new_state,
             "reason": reason,
             "changed_at": changed_at.timestamp(),
+        },
+    )
+
+
+@receiver(agent_controlled, dispatch_uid="supervisor.emit_agent_controlled")
+def emit_agent_controlled(
+    sender, agent, action, reason, actor, old_state, new_state, controlled_at, **kwargs
+) -> None:
+    emit(
+        AGENT_CONTROLLED.name,
+        {
+            "agent_id": agent.agent_id,
+            "action": action,
+            "reason": reason,
+            "actor": actor,
+            "old_state": old_state,
+            "new_state": new_state,
+            "controlled_at": controlled_at.timestamp(),
         },
     )

@@ -23,6 +23,12 @@ urlpatterns = [
         name="supervisor-agent-detail",
     ),
     *route(
+        "supervisor/agents/<str:agent_id>/token",
+        views.AgentTokenView.as_view(),
+        name="supervisor-agent-token",
+    ),
+    *route("missions/claim", views.MissionClaimView.as_view(), name="mission-claim"),
+    *route(
         "supervisor/agents/<str:agent_id>/heartbeat",
         views.AgentHeartbeatView.as_view(),
         name="supervisor-agent-heartbeat",

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from brain.events.registry import registered_types
+from brain.identifiers import IDENTIFIER_CHARS
 
 TYPE_PATTERN = re.compile(r"^[a-z0-9_.*]{1,100}$")
 # ``<kind>_<id>``: mission_, robot_, agent_, or any other target prefix.
-SUBJECT = re.compile(r"^([a-z]+)_([A-Za-z0-9_.:-]{1,64})$")
+SUBJECT = re.compile(rf"^([a-z]+)_({IDENTIFIER_CHARS})$")
 MAX_PATTERNS = 20
 
 
@@ -31,7 +32,12 @@ class EventFilter:
         types: str | list | None,
         subject: str | None,
         readable: frozenset[str] | None = None,
+        *,
+        confined: str | None = None,
     ) -> "EventFilter":
+        """``confined``: the one subject the reader may follow (a machine token's
+        own, ``brain.access.machines.confined_subject``); it is the subject when
+        none is asked for, and asking for another is refused."""
         if isinstance(types, str):
             patterns = [p.strip() for p in types.split(",") if p.strip()]
         elif isinstance(types, list) and all(isinstance(p, str) for p in types):
@@ -52,6 +58,13 @@ class EventFilter:
                 "subject: expected <kind>_<id>, e.g. mission_<id>, robot_<id>, "
                 "agent_<id>"
             )
+        if confined is not None:
+            if subject is None:
+                subject = confined
+            elif subject != confined:
+                raise FilterError(
+                    f"subject: this token may only follow {confined}, not {subject}"
+                )
         regex = None
         if patterns and "*" not in patterns:
             regex = re.compile(

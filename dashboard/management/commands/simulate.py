@@ -5,6 +5,12 @@ fail; robots report their state, drain and recharge their batteries and acknowle
 the commands sent to them (the dashboard's Stop button included). Every change goes
 through the domain services, so the same events come out as from the API, with
 ``meta.actor`` "simulator".
+
+The agents obey their operators: each reads its own control events
+(``supervisor.agent_controlled``, subject ``agent_<id>``) from the event log every
+tick, as a real agent reads them on its socket. A paused agent keeps beating but
+stops working (no claim, no log line, no spending) until resumed; a killed one stops
+beating altogether until it is restarted.
 """
 
 import random
@@ -15,7 +21,9 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError
 
 from brain.errors import Conflict, DomainError, NotFound
+from brain.events import selectors as event_selectors
 from brain.events.context import event_context
+from brain.events.filters import EventFilter
 from credits import services as credits
 from hardware import selectors as hardware_selectors
 from hardware import services as hardware
@@ -23,7 +31,10 @@ from hardware.models import CommandStatus
 from missions import selectors as mission_selectors
 from missions import services as missions
 from missions.models import MissionPriority, MissionStatus
+from supervisor import selectors as supervisor_selectors
 from supervisor import services as supervisor
+from supervisor.events import AGENT_CONTROLLED
+from supervisor.models import AgentHold
 
 ACTOR = "simulator"
 ROBOT_MODELS = ("unitree_go1", "unitree_go2", "unitree_b2")
@@ -46,6 +57,11 @@ class SimAgent:
     mission_id: str | None = None
     steps_left: int = 0
     paused_for: int = 0
+    # What its operators decided, read from its control events.
+    held: bool = False
+    killed: bool = False
+    inbox: EventFilter | None = None
+    cursor: int = 0
 
 
 @dataclass
@@ -121,7 +137,16 @@ class Command(BaseCommand):
             credits.account_create(agent_id=agent_id, initial_credits=INITIAL_CREDITS)
         except Conflict:
             pass  # an earlier run made it
-        agent = SimAgent(agent_id)
+        agent = SimAgent(
+            agent_id,
+            inbox=EventFilter.parse(AGENT_CONTROLLED.name, f"agent_{agent_id}"),
+            cursor=event_selectors.log_head(),
+        )
+        hold = supervisor_selectors.agent_get(agent_id).hold
+        agent.held = hold == AgentHold.PAUSED
+        agent.killed = hold == AgentHold.KILLED
+        if agent.killed:
+            return agent  # silent until an operator restarts it
         supervisor.agent_heartbeat(agent_id=agent_id, state="healthy")
         # A mission an earlier run left RUNNING is finished, not left behind.
         leftover = (
@@ -185,7 +210,28 @@ class Command(BaseCommand):
                 data={"simulated": True},
             )
 
+    def read_controls(self, agent: SimAgent) -> None:
+        """Obey the control events sent to this agent since the last tick."""
+        rows = event_selectors.events_after(agent.cursor, event_filter=agent.inbox)
+        for row in rows:
+            agent.cursor = row.seq
+            action = row.payload["action"]
+            if action == "pause":
+                agent.held = True
+            elif action == "resume":
+                agent.held = False
+            elif action == "kill":
+                agent.killed, agent.mission_id = True, None  # its mission was failed
+            elif action == "restart":
+                agent.held = agent.killed = False
+
     def step_agent(self, agent: SimAgent) -> None:
+        self.read_controls(agent)
+        if agent.killed:
+            return  # a killed agent is silent
+        if agent.held:
+            supervisor.agent_heartbeat(agent_id=agent.agent_id)
+            return  # paused: alive, but no work
         if agent.paused_for:
             agent.paused_for -= 1
             state = "degraded" if agent.paused_for else "healthy"
@@ -197,7 +243,7 @@ class Command(BaseCommand):
                 agent.paused_for = self.random.randint(3, 8)
                 supervisor.agent_heartbeat(agent_id=agent.agent_id, state="degraded")
                 return
-            mission = missions.mission_claim(agent_id=agent.agent_id)
+            mission = supervisor.agent_claim_mission(agent_id=agent.agent_id)
             if mission is not None:
                 agent.mission_id = str(mission.id)
                 agent.steps_left = self.random.randint(4, 14)
