@@ -8,13 +8,24 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brain.settings")
 django_asgi_app = get_asgi_application()
 
-from brain.api.middleware import ASGIBodySizeLimit, ASGIConcurrencyLimit  # noqa: E402
+from django.conf import settings  # noqa: E402
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware  # noqa: E402
+
+from brain.api.middleware import ASGIBodyLimit, ASGIConcurrencyLimit  # noqa: E402
 from brain.events.auth import WebSocketAuthMiddleware  # noqa: E402
 from brain.events.routing import websocket_urlpatterns  # noqa: E402
+from brain.events.sse import with_event_stream  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": ASGIBodySizeLimit(ASGIConcurrencyLimit(django_asgi_app)),
+        "http": with_event_stream(ASGIBodyLimit(ASGIConcurrencyLimit(django_asgi_app))),
         "websocket": WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )
+if settings.TRUSTED_PROXIES:
+    # The client's address and scheme from ``X-Forwarded-For``/``-Proto``, only on
+    # connections from these addresses; the server itself trusts no header
+    # (``--no-proxy-headers``), so every other client is its connection's address.
+    application = ProxyHeadersMiddleware(
+        application, trusted_hosts=settings.TRUSTED_PROXIES
+    )

@@ -1,6 +1,7 @@
 """Real checks of the database, the cache and the channel layer."""
 
 import asyncio
+import contextlib
 import uuid
 
 from asgiref.sync import async_to_sync
@@ -41,9 +42,26 @@ async def _check_layer() -> str:
     if layer is None:
         return "down: no channel layer configured"
     channel = await layer.new_channel(prefix="health.")
-    await layer.send(channel, {"type": "health.ping"})
-    await asyncio.wait_for(layer.receive(channel), timeout=2)
+    try:
+        await layer.send(channel, {"type": "health.ping"})
+        await asyncio.wait_for(layer.receive(channel), timeout=2)
+    finally:
+        await _discard(layer, channel)
     return OK
+
+
+async def _discard(layer, channel: str) -> None:
+    """Give the check's channel back: the layers have no call for it, but a receive
+    that is cancelled forgets its channel (channels-redis unsubscribes it; without
+    this each check would leave a Redis subscription behind for good). After a
+    timeout the cancelled wait has done it already."""
+    if channel not in getattr(layer, "channels", {}):
+        return
+    receive = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)
+    receive.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await receive
 
 
 def check_channel_layer() -> str:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "brain.access",
     "brain.events",
+    "brain.api",
     *BRAIN_DOMAIN_APPS,
     "dashboard",
 ]
@@ -82,6 +83,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "brain.urls"
 ASGI_APPLICATION = "brain.asgi.application"
+    "brain.api.idempotency.IdempotencyMiddleware",
 WSGI_APPLICATION = None
 
 TEMPLATES = [
@@ -190,7 +192,13 @@ LOGOUT_REDIRECT_URL = "dashboard:login"
 # Sign-in lockout (django-axes): repeated failures lock a user and address out.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Per user and address, and per user alone: guesses spread over many addresses (a
+# botnet, or forged ones) still lock the account. The price: anyone can keep a known
+# username locked for the cool-off; ``manage.py axes_reset_username`` lifts it.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+# The address is the connection's (``REMOTE_ADDR``), never a header the client sends:
+# behind a proxy, TRUSTED_PROXIES makes it the client's (brain/asgi.py).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
@@ -207,6 +215,11 @@ if env.bool("BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# The reverse proxies whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed
+# (addresses or networks, e.g. ``127.0.0.1,10.0.0.0/8``). None by default: the client
+# address is the connection's, whatever a client writes in those headers. The ASGI
+# server runs with ``--no-proxy-headers`` (bin/run); brain/asgi.py applies these.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # The dashboard loads only its own scripts and styles and talks only to its own host.
@@ -216,7 +229,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'", "ws:", "wss:"],
+        # CSP Level 3: 'self' also allows ws:// and wss:// to the page's own host.
+        "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
@@ -234,6 +248,21 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 # I18N, static -----------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
+# Before authentication, a request with no credential (no ``Authorization`` header,
+# no session cookie) may send at most this: anonymous requests only sign in.
+ANON_MAX_REQUEST_BODY_BYTES = env.int("ANON_MAX_REQUEST_BODY_BYTES", default=64 * 1024)
+# Seconds to receive a whole body; a slower one gets 408 and the connection closes.
+HTTP_BODY_READ_TIMEOUT = env.float("HTTP_BODY_READ_TIMEOUT", default=30.0)
+# Bytes of request bodies one process holds at once (brain.api.middleware).
+HTTP_BODY_BUFFER_MAX_BYTES = env.int("HTTP_BODY_BUFFER_MAX_BYTES", default=32 * 1024**2)
+# The largest JSON document one field of a request may hold (``data``, ``imu_data``).
+API_JSON_FIELD_MAX_BYTES = env.int("API_JSON_FIELD_MAX_BYTES", default=64 * 1024)
+# ``Idempotency-Key``: how long a first response is kept and replayed, and how long a
+# request may hold its key in flight before another may take it over.
+IDEMPOTENCY_KEY_RETENTION_HOURS = env.float(
+    "IDEMPOTENCY_KEY_RETENTION_HOURS", default=24.0
+)
+IDEMPOTENCY_KEY_LEASE_SECONDS = env.float("IDEMPOTENCY_KEY_LEASE_SECONDS", default=60.0)
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -326,6 +355,11 @@ EVENTS_SOCKET_QUEUE_LIMIT = env.int("EVENTS_SOCKET_QUEUE_LIMIT", default=10000)
 EVENTS_PAGE_LIMIT = env.int("EVENTS_PAGE_LIMIT", default=1000)
 # Seconds a hub waits for a live message that arrived out of order (writers publish
 # after their own commits) before it reads the missing events from the log.
+# Seconds a frame may wait for a socket whose client does not read; then the
+# connection is aborted (brain/wsprotocol.py).
+EVENTS_SOCKET_SEND_TIMEOUT = env.float("EVENTS_SOCKET_SEND_TIMEOUT", default=10.0)
+# Sockets one user may hold open on one server process (0: no limit).
+EVENTS_MAX_SOCKETS_PER_USER = env.int("EVENTS_MAX_SOCKETS_PER_USER", default=20)
 EVENTS_REORDER_WAIT = env.float("EVENTS_REORDER_WAIT", default=0.05)
 
 # Domain settings --------------------------------------------------------------------
@@ -354,5 +388,9 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # One JSON line per lockout, revocation, refused origin, slow-socket close.
+        "brain.security": {"level": "INFO"},
+    },
 }

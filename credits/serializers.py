@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from brain.api.fields import StrictUUIDField
 from credits.models import (
     AGENT_ID_PATTERN,
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -85,11 +86,11 @@ class AllocateSerializer(_MovementInputSerializer):
 
 
 class ConsumeSerializer(_MovementInputSerializer):
-    mission_id = serializers.UUIDField(required=False, allow_null=True)
+    mission_id = StrictUUIDField(required=False, allow_null=True)
 
 
 class RefundSerializer(_MovementInputSerializer):
-    mission_id = serializers.UUIDField(required=False, allow_null=True)
+    mission_id = StrictUUIDField(required=False, allow_null=True)
 
 
 class MovementSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from brain.api.fields import parse_uuid
 from brain.errors import NotFound
 from hardware import __version__
 from hardware.models import Robot, RobotCommand, RobotModel
@@ -56,6 +57,6 @@ def parse_command_id(value: uuid.UUID | str) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
     try:
-        return uuid.UUID(str(value))
+        return parse_uuid(value)
     except ValueError:
         raise NotFound(f"command {value!r} not found: not a UUID") from None

@@ -16,11 +16,14 @@ from urllib.parse import parse_qs
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from brain.events import revocation, selectors
+from brain import metrics
+from brain.access.machines import confined_subject
+from brain.events import cloudevent, revocation, selectors, socket_limits
 from brain.events.filters import EventFilter, FilterError
 from brain.events.hub import get_hub, run_db
 from brain.events.registry import readable_types
 from brain.events.wire import WireEvent
+from brain.security import scope_client, security_event
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +34,7 @@ SUBSCRIBE_WINDOW_SECONDS = 10.0
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_SLOW = 4408
+CLOSE_TOO_MANY_SOCKETS = 4429
 
 
 def _control(name: str, **fields) -> str:
@@ -56,6 +60,10 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "__hub_only__"
 
     async def connect(self):
+        # The CloudEvents WebSocket binding: events as CloudEvents (JSON format).
+        self.cloudevents = cloudevent.WEBSOCKET_SUBPROTOCOL in self.scope.get(
+            "subprotocols", ()
+        )
         self.filter = EventFilter()
         self.position = 0
         self.catching_up = True
@@ -67,18 +75,36 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self.subscribe_times: deque[float] = deque()
         self.queue_limit = settings.EVENTS_SOCKET_QUEUE_LIMIT
         self.closing = False
+        self.slot_of = None
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
+        if not socket_limits.take(user.pk):
+            limit = settings.EVENTS_MAX_SOCKETS_PER_USER
+            self._security_event("socket_limit", limit=limit)
+            await self.accept()
+            await self.send(
+                _control(
+                    "error",
+                    detail=f"too many sockets: at most {limit} per user per server",
+                    close=CLOSE_TOO_MANY_SOCKETS,
+                )
+            )
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+            return
+        self.slot_of = user.pk
         self.credential = revocation.credential_of(self.scope)
         self.readable = await run_db(readable_types, user)
+        # A machine token (an agent's or a robot's own) follows only its subject.
+        self.confined = await run_db(confined_subject, user)
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         try:
             event_filter = EventFilter.parse(
                 query.get("types", [None])[0],
                 query.get("subject", [None])[0],
                 self.readable,
+                confined=self.confined,
             )
             since = _parse_since(query.get("since", [None])[0])
         except FilterError as exc:
@@ -93,14 +119,27 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self.hub = get_hub()
         head = await self.hub.add(self)
         await self.accept()
+        metrics.STREAMS_OPEN.labels("websocket").inc()
         self.writer = asyncio.create_task(self._write_loop())
         await self._subscribe(event_filter, since, head)
 
     async def disconnect(self, code):
+        if self.slot_of is not None:
+            socket_limits.release(self.slot_of)
+            self.slot_of = None
         if self.hub is not None:
             self.hub.remove(self)
+            metrics.STREAMS_OPEN.labels("websocket").dec()
         if self.writer is not None:
             self.writer.cancel()
+
+    async def accept(self, subprotocol=None, headers=None):
+        if subprotocol is None and self.cloudevents:
+            subprotocol = cloudevent.WEBSOCKET_SUBPROTOCOL
+        await super().accept(subprotocol, headers)
+
+    def _event_text(self, event: WireEvent) -> str:
+        return cloudevent.encode(event.text) if self.cloudevents else event.text
 
     # Subscribing and resuming ---------------------------------------------------------
 
@@ -125,6 +164,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             self._finish_catch_up(since)
             return
         if await run_db(selectors.needs_reset, since, head):
+            metrics.RESETS.labels("websocket").inc()
             self._enqueue(
                 _control(
                     "reset",
@@ -147,7 +187,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
                 event_filter=event_filter,
             )
             for event in events:
-                self._enqueue(event.text)
+                self._enqueue(self._event_text(event))
                 position = event.seq
             if len(events) < settings.EVENTS_PAGE_LIMIT:
                 break
@@ -177,16 +217,17 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             return
         if event.seq is None:
             # Live-only: no place in the log, so no position to keep.
-            self._enqueue(event.text)
+            self._enqueue(self._event_text(event))
             return
         if event.seq <= self.position:
             return
         self.position = event.seq
-        self._enqueue(event.text)
+        self._enqueue(self._event_text(event))
 
     def revoke(self) -> None:
         """The token or session is gone: stop sending events and close."""
         self.hub.remove(self)
+        self._security_event("socket_revoked", credential=self.credential[0])
         self._close_with(
             _control("error", detail="credentials revoked", close=CLOSE_UNAUTHORIZED),
             CLOSE_UNAUTHORIZED,
@@ -194,6 +235,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
 
     def _close_with(self, notice: str, code: int) -> None:
         """Drop what is queued, send ``notice``, close; queue nothing after it."""
+        metrics.QUEUE_DROPS.labels("websocket").inc(len(self.outbox))
         self.outbox.clear()
         self.outbox.append(notice)
         self.outbox.append(code)
@@ -206,6 +248,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         if len(self.outbox) >= self.queue_limit:
+            metrics.SLOW_CLOSES.labels("websocket").inc()
+            self._security_event("socket_too_slow", queued=len(self.outbox))
             self._close_with(
                 _control(
                     "error",
@@ -280,12 +324,24 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self.subscribe_times.append(now)
         try:
             event_filter = EventFilter.parse(
-                message.get("types"), message.get("subject"), self.readable
+                message.get("types"),
+                message.get("subject"),
+                self.readable,
+                confined=self.confined,
             )
             since = _parse_since(message.get("since"))
         except FilterError as exc:
             return await self._error(str(exc))
         await self._subscribe(event_filter, self.position if since is None else since)
+
+    def _security_event(self, event: str, **details) -> None:
+        user = self.scope.get("user")
+        security_event(
+            event,
+            user=user.get_username() if user is not None else None,
+            client=scope_client(self.scope),
+            **details,
+        )
 
     async def _error(self, detail: str) -> None:
         self._enqueue(_control("error", detail=detail))

@@ -1,11 +1,12 @@
 """``ASGIConcurrencyLimit``: at most N HTTP requests inside Django at once, the rest
-queued on the loop in order; bodies are read before a slot is taken."""
+queued on the loop in order; bodies are read (by ``ASGIBodyLimit``, outside it, as
+in brain/asgi.py) before a slot is taken."""
 
 import asyncio
 
 import pytest
 
-from brain.api.middleware import ASGIConcurrencyLimit
+from brain.api.middleware import ASGIBodyLimit, ASGIConcurrencyLimit
 
 
 class CountingApp:
@@ -35,9 +36,9 @@ class CountingApp:
         self.inside -= 1
 
 
-def limited(app, limit: int, settings) -> ASGIConcurrencyLimit:
+def limited(app, limit: int, settings) -> ASGIBodyLimit:
     settings.HTTP_MAX_IN_FLIGHT = limit
-    return ASGIConcurrencyLimit(app)
+    return ASGIBodyLimit(ASGIConcurrencyLimit(app))
 
 
 async def request(app, n: int, chunks: list[bytes], gate: asyncio.Event | None = None):
