@@ -37,7 +37,7 @@ CONTROL_ACTIONS: dict[str, ControlRule] = {
     ),
     "resume": ControlRule(
         (AgentState.PAUSED,),
-        "reported",
+        "last reported",
         "resumed",
         describes="back to taking work, in the state it last reported",
     ),
@@ -110,7 +110,8 @@ def transition_table() -> str:
     lines.append("")
     lines.append(
         '"reported state": what the heartbeat reports (`healthy` or `degraded`); '
-        "without one, `healthy` coming from `unknown` or `offline`, else unchanged."
+        "without one, `healthy` coming from `unknown` or `offline`, else unchanged. "
+        '"last reported": what the agent last reported.'
     )
     for action, rule in CONTROL_ACTIONS.items():
         lines.append(f"- `{action}`: {rule.describes}.")
