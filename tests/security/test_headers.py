@@ -53,6 +53,8 @@ def assert_strict_csp(response: httpx.Response) -> None:
     assert csp["frame-ancestors"] == ["'none'"], where
     assert csp["base-uri"] == ["'self'"], where
     assert csp["form-action"] == ["'self'"], where
+    # Sockets and fetches to this site only: not ``ws:``/``wss:`` to any host.
+    assert csp["connect-src"] == ["'self'"], where
 
 
 @pytest.mark.django_db(transaction=True)
