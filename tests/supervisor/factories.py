@@ -6,8 +6,9 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
+from missions.models import Mission
 from supervisor import services
-from supervisor.models import Agent
+from supervisor.models import WORKING_STATES, Agent
 from tests.conftest import number_pending, sent
 
 
@@ -19,6 +20,28 @@ def make_agent(agent_id: str = "agent-1", *, beat: bool = True, **overrides) -> 
     if beat:
         agent = services.agent_heartbeat(agent_id=agent_id)
     return agent
+
+
+def working_agent(agent_id: str = "agent-1", **overrides) -> Agent:
+    """A registered agent that has sent a heartbeat, so it may claim missions.
+
+    An agent that already counts as healthy or degraded is left as it is (no extra
+    heartbeat, no event); any other is registered (or updated) and beats once. A
+    paused agent stays paused and a killed one is refused: this never lifts an
+    operator's decision.
+    """
+    agent = Agent.objects.with_effective_state().filter(pk=agent_id).first()
+    if agent is not None and agent.effective_state in WORKING_STATES:
+        return agent
+    return make_agent(agent_id, **overrides)
+
+
+def claim(agent_id: str = "agent-1") -> Mission | None:
+    """The agent's claim of the next mission, as ``POST /api/missions/claim`` makes
+    it (``supervisor.services.agent_claim_mission``), by a working agent
+    (``working_agent``)."""
+    working_agent(agent_id)
+    return services.agent_claim_mission(agent_id=agent_id)
 
 
 def silence(agent_id: str, seconds: float) -> None:
@@ -37,6 +60,16 @@ def silence(agent_id: str, seconds: float) -> None:
 
 def stored_state(agent_id: str) -> str:
     return Agent.objects.values_list("state", flat=True).get(pk=agent_id)
+
+
+def stored_hold(agent_id: str) -> str:
+    """The operator's decision kept on the agent: "", "paused" or "killed"."""
+    return Agent.objects.values_list("hold", flat=True).get(pk=agent_id)
+
+
+def effective_state(agent_id: str) -> str:
+    """What the agent counts as now, as the API and admin show it."""
+    return Agent.objects.with_effective_state().get(pk=agent_id).effective_state
 
 
 def current_mission(agent_id: str):
@@ -104,7 +137,9 @@ def assert_envelope(event: dict, *, type_: str, target: str | None, payload: dic
 
 def agent_in(state: str, agent_id: str = "agent-1") -> Agent:
     """An agent that counts as ``state``. ``silent`` is offline by the heartbeat
-    window but not yet recorded so; ``offline`` is recorded by the offline check."""
+    window but not yet recorded so; ``offline`` is recorded by the offline check;
+    ``paused`` is a healthy agent an operator paused; ``killed`` a healthy agent an
+    operator killed (it counts as offline)."""
     if state == "unknown":
         return make_agent(agent_id, beat=False)
     agent = make_agent(agent_id)
@@ -114,5 +149,8 @@ def agent_in(state: str, agent_id: str = "agent-1") -> Agent:
         silence(agent_id, 120)
         if state == "offline":
             services.agents_mark_offline()
+    elif state in ("paused", "killed"):
+        action = "pause" if state == "paused" else "kill"
+        agent, _ = services.agent_control(agent_id=agent_id, action=action)
     agent.refresh_from_db()
     return agent

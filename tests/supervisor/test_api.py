@@ -4,11 +4,11 @@ import uuid
 
 import pytest
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
-from missions import services as mission_services
 from supervisor.models import Agent
 from tests.missions.factories import make_mission
-from tests.supervisor.factories import make_agent, silence
+from tests.supervisor.factories import claim, make_agent, silence
 
 pytestmark = pytest.mark.django_db
 
@@ -96,8 +96,7 @@ def test_register_refuses_bad_input(api, data, field):
 
 def test_list_shows_state_heartbeat_and_mission(api):
     mission = make_mission()
-    make_agent("a-busy")
-    mission_services.mission_claim(agent_id="a-busy")
+    claim("a-busy")
     make_agent("b-new", beat=False)
     make_agent("c-silent")
     silence("c-silent", 120)
@@ -140,9 +139,7 @@ def test_list_runs_a_constant_number_of_queries(api, size, django_assert_num_que
     held = {}
     for n in range(0, size, 2):
         make_mission(name=f"m{n}")
-        held[f"agent-{n:02}"] = str(
-            mission_services.mission_claim(agent_id=f"agent-{n:02}").id
-        )
+        held[f"agent-{n:02}"] = str(claim(f"agent-{n:02}").id)
     # The token, the user's permissions (its own and its groups'), the count, the
     # page (the effective state and the current mission are annotations of that
     # one query). The agents_listed event is live-only: it costs no query.
@@ -163,7 +160,33 @@ def test_detail(api):
     assert response.status_code == 200
     assert response.json()["agent_id"] == "worker-1"
     assert response.json()["state"] == "healthy"
+    assert response.json()["missions"] == []
+    assert response.json()["last_control"] is None
     assert api.get("/api/supervisor/agents/nobody").status_code == 404
+
+
+def test_detail_lists_the_missions_held_and_the_last_control(api):
+    make_mission(name="held")
+    mission = claim("worker-1")
+    make_mission(name="waiting")
+    api.post(
+        "/api/supervisor/control",
+        {"agent_id": "worker-1", "action": "pause", "reason": "maintenance"},
+        format="json",
+    )
+    body = api.get("/api/supervisor/agents/worker-1").json()
+    assert body["state"] == "paused"
+    # Paused, it keeps the mission it holds.
+    assert [(m["id"], m["status"], m["assigned_agent"]) for m in body["missions"]] == [
+        (str(mission.id), "RUNNING", "worker-1")
+    ]
+    control = body["last_control"]
+    assert {k: control[k] for k in ("action", "reason", "actor")} == {
+        "action": "pause",
+        "reason": "maintenance",
+        "actor": "alice",
+    }
+    assert (control["old_state"], control["new_state"]) == ("healthy", "paused")
 
 
 # Heartbeat ----------------------------------------------------------------------------
@@ -200,7 +223,7 @@ def test_heartbeat_reports_a_state_and_a_mission(api):
         format="json",
     )
     assert response.json()["current_mission"] == str(mission.id)
-    # Without a state, a degraded (paused) agent stays degraded.
+    # Without a state, a degraded agent stays degraded.
     assert response.json()["state"] == "degraded"
 
     # The mission's end ends it.
@@ -265,7 +288,7 @@ def test_control_answers_with_the_agent(api):
     assert body["success"] is True
     assert "worker-1" in body["message"]
     assert body["agent"]["agent_id"] == "worker-1"
-    assert body["agent"]["state"] == "degraded"
+    assert body["agent"]["state"] == "paused"
 
 
 def test_control_of_an_unknown_agent_is_404(api):
@@ -313,7 +336,13 @@ def test_status_shape(api):
         "cache": "ok",
         "channel_layer": "ok",
     }
-    assert body["agents"] == {"healthy": 0, "degraded": 0, "offline": 0, "unknown": 0}
+    assert body["agents"] == {
+        "healthy": 0,
+        "degraded": 0,
+        "paused": 0,
+        "offline": 0,
+        "unknown": 0,
+    }
     assert body["status"] == "healthy"
 
 
@@ -328,6 +357,7 @@ WRITES = [
     ("/api/supervisor/agents", {"agent_id": "worker-2", "name": "Two"}),
     ("/api/supervisor/agents/worker-1/heartbeat", {}),
     ("/api/supervisor/control", {"agent_id": "worker-1", "action": "pause"}),
+    ("/api/supervisor/agents/worker-1/token", {}),
 ]
 
 
@@ -345,8 +375,13 @@ def test_viewers_may_not_write(anon, api_as, path, data):
     assert anon.post(path, data, format="json").status_code == 401
     assert api_as("viewer").post(path, data, format="json").status_code == 403
     after = Agent.objects.get(pk="worker-1")
-    assert (after.state, after.last_heartbeat) == (before.state, before.last_heartbeat)
+    assert (after.state, after.hold, after.last_heartbeat) == (
+        before.state,
+        before.hold,
+        before.last_heartbeat,
+    )
     assert not Agent.objects.filter(pk="worker-2").exists()
+    assert not Token.objects.filter(user__username="agent:worker-1").exists()
 
 
 @pytest.mark.parametrize(("path", "data"), WRITES)

@@ -15,7 +15,7 @@ from brain.errors import Conflict
 from missions import services as missions
 from missions.models import MissionStatus
 from supervisor import services as supervisor
-from tests.supervisor.factories import make_agent
+from tests.supervisor.factories import claim, make_agent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +42,7 @@ def test_mission_completion_against_agent_pause_never_deadlocks():
 
     for _ in range(ROUNDS):
         missions.mission_create(name="race")
-        claimed = missions.mission_claim(agent_id="racer")
+        claimed = claim("racer")
         assert claimed is not None
         start = threading.Barrier(2)
 

@@ -27,7 +27,7 @@ LIVE_ONLY = {
 }
 
 
-def test_the_five_types_are_declared():
+def test_the_six_types_are_declared():
     declared = {
         name: spec
         for name, spec in registered_types().items()
@@ -39,6 +39,7 @@ def test_the_five_types_are_declared():
         "supervisor.agents_listed",
         "supervisor.agent_registered",
         "supervisor.agent_state_changed",
+        "supervisor.agent_controlled",
     }
     assert {spec.source for spec in declared.values()} == {"supervisor_service"}
     assert {name for name, spec in declared.items() if not spec.durable} == LIVE_ONLY
@@ -152,7 +153,7 @@ def test_agent_registered_once(
     assert events.types() == ["supervisor.agent_registered"]
 
 
-def test_agent_state_changed_by_control(
+def test_agent_controlled_then_state_changed_by_control(
     api, delivered, django_capture_on_commit_callbacks
 ):
     agent_in("healthy")
@@ -164,22 +165,59 @@ def test_agent_state_changed_by_control(
             {"agent_id": "agent-1", "action": "pause", "reason": "maintenance"},
             format="json",
         )
-    ((wire,),) = delivered
-    assert wire.subjects == frozenset({"agent_agent-1"})
-    (event,) = delivered_as_stored(delivered, events)
+    ((first, second),) = delivered
+    assert first.subjects == second.subjects == frozenset({"agent_agent-1"})
+    controlled, changed = delivered_as_stored(delivered, events)
     assert_envelope(
-        event,
+        controlled,
+        type_="supervisor.agent_controlled",
+        target="agent_agent-1",
+        payload={
+            "agent_id": "agent-1",
+            "action": "pause",
+            "reason": "maintenance",
+            "actor": "alice",
+            "old_state": "healthy",
+            "new_state": "paused",
+            "controlled_at": ANY_TIME,
+        },
+    )
+    assert_envelope(
+        changed,
         type_="supervisor.agent_state_changed",
         target="agent_agent-1",
         payload={
             "agent_id": "agent-1",
             "old_state": "healthy",
-            "new_state": "degraded",
+            "new_state": "paused",
             "reason": "pause: maintenance",
             "changed_at": ANY_TIME,
         },
     )
-    assert event["meta"]["actor"] == "alice"
+    assert controlled["meta"]["actor"] == changed["meta"]["actor"] == "alice"
+
+
+def test_a_control_that_changes_no_state_emits_only_agent_controlled(
+    api, delivered, django_capture_on_commit_callbacks
+):
+    make_agent("agent-1", beat=False)
+    settle()
+    events = EventLogView()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/supervisor/control",
+            {"agent_id": "agent-1", "action": "restart"},
+            format="json",
+        )
+    assert response.json()["agent"]["state"] == "unknown"
+    (event,) = delivered_as_stored(delivered, events)
+    assert event["type"] == "supervisor.agent_controlled"
+    assert event["payload"]["action"] == "restart"
+    assert event["payload"]["reason"] == ""
+    assert (event["payload"]["old_state"], event["payload"]["new_state"]) == (
+        "unknown",
+        "unknown",
+    )
 
 
 def test_agent_state_changed_by_heartbeat(
@@ -247,33 +285,34 @@ class Rollback(Exception):
     pass
 
 
+# Each change and the types it emits, in order.
 CHANGES = {
     "register": (
-        "supervisor.agent_registered",
+        ("supervisor.agent_registered",),
         lambda: services.agent_register(agent_id="agent-2", name="Two"),
     ),
     "heartbeat": (
-        "supervisor.agent_state_changed",
+        ("supervisor.agent_state_changed",),
         lambda: services.agent_heartbeat(agent_id="agent-1", state="degraded"),
     ),
     "control": (
-        "supervisor.agent_state_changed",
+        ("supervisor.agent_controlled", "supervisor.agent_state_changed"),
         lambda: services.agent_control(agent_id="agent-1", action="restart"),
     ),
     "check": (
-        "supervisor.agent_state_changed",
+        ("supervisor.agent_state_changed",),
         lambda: services.agents_mark_offline(),
     ),
     "status": (
-        "supervisor.status_queried",
+        ("supervisor.status_queried",),
         lambda: services.supervisor_status_query(),
     ),
     "health": (
-        "supervisor.health_checked",
+        ("supervisor.health_checked",),
         lambda: services.supervisor_health_check(),
     ),
     "listed": (
-        "supervisor.agents_listed",
+        ("supervisor.agents_listed",),
         lambda: services.agents_list_record(agent_count=1),
     ),
 }
@@ -283,7 +322,7 @@ CHANGES = {
 def test_a_rolled_back_change_emits_nothing(
     name, delivered, django_capture_on_commit_callbacks
 ):
-    type_, change = CHANGES[name]
+    types, change = CHANGES[name]
     make_agent("agent-1")
     silence("agent-1", 90)
     settle()
@@ -294,10 +333,10 @@ def test_a_rolled_back_change_emits_nothing(
             # The change emitted something to roll back: a durable event is stored
             # at once; a live-only one is never stored and waits for the commit.
             assert connection.run_on_commit, "nothing waits for the commit"
-            if type_ in LIVE_ONLY:
+            if set(types) <= LIVE_ONLY:
                 assert events.all() == []
             else:
-                assert events.types() == [type_]
+                assert events.types() == list(types)
             assert delivered == []
             raise Rollback
     assert callbacks == []
@@ -306,6 +345,6 @@ def test_a_rolled_back_change_emits_nothing(
     # The same change, committed, delivers its event.
     with django_capture_on_commit_callbacks(execute=True):
         change()
-    assert [event["type"] for event in delivered_as_stored(delivered, events)] == [
-        type_
-    ]
+    assert [event["type"] for event in delivered_as_stored(delivered, events)] == list(
+        types
+    )

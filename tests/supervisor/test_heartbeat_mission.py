@@ -9,14 +9,17 @@ import pytest
 
 from missions import services as mission_services
 from missions.models import Mission
+from supervisor import services
 from supervisor.models import Agent
 from tests.conftest import EventLogView
 from tests.missions.factories import make_mission, mission_in
 from tests.supervisor.factories import (
+    claim,
     current_mission,
     delivered_as_stored,
     make_agent,
     settle,
+    silence,
 )
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +44,7 @@ def snapshot(agent_id: str) -> tuple:
 
 
 def mission_row(mission: Mission) -> tuple:
-    return Mission.objects.values_list("status", "assigned_agent", "updated_at").get(
+    return Mission.objects.values_list("status", "assigned_agent_id", "updated_at").get(
         pk=mission.pk
     )
 
@@ -95,9 +98,8 @@ def test_a_mission_that_is_not_running_is_refused(refused, mission_status):
 
 @pytest.mark.parametrize("end", ["COMPLETED", "FAILED", "CANCELLED"])
 def test_the_mission_the_agent_claimed_is_refused_once_it_ended(api, refused, end):
-    make_agent("agent-1")
     mission = make_mission()
-    mission_services.mission_claim(agent_id="agent-1")
+    claim("agent-1")
     assert beat(api, "agent-1", mission.id).status_code == 200
     mission_services.mission_set_status(mission_id=mission.id, status=end)
 
@@ -107,17 +109,16 @@ def test_the_mission_the_agent_claimed_is_refused_once_it_ended(api, refused, en
 
     # It still names the agent, but it is no longer the agent's current mission;
     # an agent whose mission ended sends null.
-    assert Mission.objects.get(pk=mission.pk).assigned_agent == "agent-1"
+    assert Mission.objects.get(pk=mission.pk).assigned_agent_id == "agent-1"
     response = beat(api, "agent-1", None)
     assert response.status_code == 200, response.content
     assert response.json()["current_mission"] is None
 
 
 def test_a_mission_assigned_to_another_agent_is_refused(refused):
-    make_agent("agent-1")
     make_agent("agent-2", beat=False)
     mission = make_mission()
-    mission_services.mission_claim(agent_id="agent-1")
+    claim("agent-1")
     body = refused(
         "agent-2",
         mission.id,
@@ -126,10 +127,11 @@ def test_a_mission_assigned_to_another_agent_is_refused(refused):
     )
     assert "assigned to agent agent-1" in body["detail"]
     assert current_mission("agent-1") == mission.id
-    # Also when the owner is not a registered agent.
-    other = make_mission()
-    mission_services.mission_claim(agent_id="stranger")
-    refused("agent-2", other.id, assigned_agent="stranger")
+    # Also when the owner is paused: it keeps the mission, and it stays its own.
+    # (An unregistered agent can hold no mission: its claims are refused.)
+    services.agent_control(agent_id="agent-1", action="pause")
+    refused("agent-2", mission.id, assigned_agent="agent-1")
+    assert current_mission("agent-1") == mission.id
 
 
 def test_a_running_mission_assigned_to_no_agent_is_refused(refused):
@@ -162,9 +164,11 @@ def test_an_unknown_mission_is_invalid(refused, mission_id):
 def test_a_running_mission_assigned_to_this_agent_is_accepted(
     api, delivered, django_capture_on_commit_callbacks
 ):
-    make_agent("agent-1", beat=False)
     mission = make_mission()
-    mission_services.mission_claim(agent_id="agent-1")
+    claim("agent-1")
+    # Silent past the window (not yet checked): an accepted heartbeat brings it
+    # back, which is a state change.
+    silence("agent-1", 120)
     before = mission_row(mission)
     settle()
     events = EventLogView()
@@ -179,7 +183,7 @@ def test_a_running_mission_assigned_to_this_agent_is_accepted(
     (event,) = delivered_as_stored(delivered, events)
     assert event["type"] == "supervisor.agent_state_changed"
     assert (event["payload"]["old_state"], event["payload"]["new_state"]) == (
-        "unknown",
+        "offline",
         "healthy",
     )
     assert mission_row(mission) == before
@@ -190,10 +194,9 @@ def test_a_running_mission_assigned_to_this_agent_is_accepted(
 def test_the_mission_named_is_stored_nowhere(api):
     """An agent holding two RUNNING missions may name either; its current mission
     stays the one derived from the missions (the latest claimed)."""
-    make_agent("agent-1")
     first, second = make_mission(name="first"), make_mission(name="second")
-    assert mission_services.mission_claim(agent_id="agent-1").id == first.id
-    assert mission_services.mission_claim(agent_id="agent-1").id == second.id
+    assert claim("agent-1").id == first.id
+    assert claim("agent-1").id == second.id
     assert current_mission("agent-1") == second.id
 
     response = beat(api, "agent-1", first.id)
@@ -210,9 +213,8 @@ def test_the_mission_named_is_stored_nowhere(api):
 def test_null_or_no_mission_checks_nothing_and_clears_nothing(api, body):
     """An agent that sends null still holds what it claimed: only the mission's end
     ends it."""
-    make_agent("agent-1")
     mission = make_mission()
-    mission_services.mission_claim(agent_id="agent-1")
+    claim("agent-1")
     response = api.post("/api/supervisor/agents/agent-1/heartbeat", body, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["current_mission"] == str(mission.id)

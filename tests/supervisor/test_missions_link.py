@@ -4,10 +4,13 @@ mission change writes an agent row."""
 
 import pytest
 
+from brain.errors import NotFound
 from missions import services as mission_services
+from missions.models import Mission
+from supervisor import services
 from supervisor.models import Agent
 from tests.missions.factories import make_mission, mission_in
-from tests.supervisor.factories import current_mission, make_agent
+from tests.supervisor.factories import claim, current_mission, make_agent
 
 pytestmark = pytest.mark.django_db
 
@@ -43,8 +46,8 @@ def test_only_the_claiming_agent_is_touched():
     make_agent("agent-1")
     make_agent("agent-2")
     first, second = make_mission(name="first"), make_mission(name="second")
-    mission_services.mission_claim(agent_id="agent-1")
-    mission_services.mission_claim(agent_id="agent-2")
+    claim("agent-1")
+    claim("agent-2")
     assert current_mission("agent-1") == first.id
     assert current_mission("agent-2") == second.id
     mission_services.mission_set_status(mission_id=first.id, status="COMPLETED")
@@ -58,7 +61,7 @@ def test_no_mission_change_writes_the_agent_row():
     make_agent("agent-1")
     before = Agent.objects.values().get(pk="agent-1")
     mission = make_mission()
-    mission_services.mission_claim(agent_id="agent-1")
+    claim("agent-1")  # already working: no heartbeat of its own
     assert current_mission("agent-1") == mission.id
     mission_services.mission_set_status(mission_id=mission.id, status="COMPLETED")
     assert current_mission("agent-1") is None
@@ -68,8 +71,8 @@ def test_no_mission_change_writes_the_agent_row():
 def test_the_latest_of_several_running_missions_is_the_current_one():
     make_agent("agent-1")
     first, second = make_mission(name="first"), make_mission(name="second")
-    mission_services.mission_claim(agent_id="agent-1")
-    mission_services.mission_claim(agent_id="agent-1")
+    claim("agent-1")
+    claim("agent-1")
     assert current_mission("agent-1") == second.id
     mission_services.mission_set_status(mission_id=second.id, status="FAILED")
     assert current_mission("agent-1") == first.id
@@ -84,13 +87,23 @@ def test_a_mission_started_without_an_agent_touches_no_agent():
     assert current_mission("agent-1") is None
 
 
-def test_a_claim_by_an_unregistered_agent_is_fine():
+def test_a_claim_by_an_unregistered_agent_is_refused(api):
+    """A mission's holder is a registered agent (a foreign key): an agent must
+    register, and beat, before it claims."""
     mission = make_mission()
-    claimed = mission_services.mission_claim(agent_id="stranger")
-    assert claimed.id == mission.id
+    with pytest.raises(NotFound):
+        services.agent_claim_mission(agent_id="stranger")
+    response = api.post("/api/missions/claim", {"agent_id": "stranger"}, format="json")
+    assert response.status_code == 404
+    assert "stranger" in response.json()["detail"]
     assert not Agent.objects.exists()
-    # An agent registered later under that id holds it from then on.
+    assert Mission.objects.values_list("status", "assigned_agent_id").get() == (
+        "PENDING",
+        None,
+    )
+    # Registered, and once it has beaten, it claims and holds the mission.
     make_agent("stranger")
+    assert claim("stranger").id == mission.id
     assert current_mission("stranger") == mission.id
 
 

@@ -7,14 +7,18 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from supervisor.models import Agent, validate_capabilities, validate_meta
-from tests.supervisor.factories import agent_in
+from tests.supervisor.factories import agent_in, silence
 
 pytestmark = pytest.mark.django_db
 
 
 def test_sql_and_python_agree_on_the_effective_state():
-    for n, state in enumerate(["healthy", "degraded", "unknown", "silent", "offline"]):
+    states = ["healthy", "degraded", "unknown", "silent", "offline", "paused", "killed"]
+    for n, state in enumerate(states):
         agent_in(state, f"agent-{n}")
+    # Paused, then silent past the window: offline, its pause kept.
+    agent_in("paused", "paused-silent")
+    silence("paused-silent", 120)
     # A restart after the last heartbeat: the window counts from the restart.
     agent = agent_in("healthy", "restarted")
     Agent.objects.filter(pk=agent.pk).update(
@@ -34,6 +38,9 @@ def test_sql_and_python_agree_on_the_effective_state():
         "agent-2": "unknown",
         "agent-3": "offline",
         "agent-4": "offline",
+        "agent-5": "paused",
+        "agent-6": "offline",
+        "paused-silent": "offline",
         "restarted": "healthy",
     }
     later = now + timedelta(seconds=61)

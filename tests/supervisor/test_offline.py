@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import OperationalError, connection
 
+from brain.errors import Conflict
 from missions import services as mission_services
 from missions.models import Mission, MissionLog
 from supervisor import services
@@ -19,6 +20,7 @@ from tests.conftest import EventLogView, server_env
 from tests.missions.factories import make_mission
 from tests.servers import ROOT
 from tests.supervisor.factories import (
+    claim,
     current_mission,
     make_agent,
     silence,
@@ -50,9 +52,8 @@ def test_a_silent_agent_goes_offline_once(api):
 
 
 def test_its_running_mission_fails_with_a_log_line(api):
-    make_agent("agent-1")
     mission = make_mission()
-    claimed = mission_services.mission_claim(agent_id="agent-1")
+    claimed = claim("agent-1")
     assert claimed.id == mission.id
     assert current_mission("agent-1") == mission.id
     silence("agent-1", 90)
@@ -95,9 +96,8 @@ def test_its_running_mission_fails_with_a_log_line(api):
 
 
 def test_an_agent_that_beats_before_the_check_keeps_its_mission(api):
-    make_agent("agent-1")
     mission = make_mission()
-    mission_services.mission_claim(agent_id="agent-1")
+    claim("agent-1")
     silence("agent-1", 90)
     shown = api.get("/api/supervisor/agents/agent-1").json()
     assert (shown["state"], shown["current_mission"]) == ("offline", str(mission.id))
@@ -143,12 +143,18 @@ def test_an_agent_that_never_beat_has_the_window_from_registration(api):
     assert event["payload"]["new_state"] == "offline"
 
 
-def test_a_mission_claimed_by_an_offline_agent_is_failed_next_pass():
+def test_a_mission_assigned_to_an_offline_agent_is_failed_next_pass():
+    """An offline agent's claims are refused; a mission given to it all the same
+    (the low-level ``mission_assign_next``, which checks no agent) does not stay
+    RUNNING behind it."""
     make_agent("agent-1")
     silence("agent-1", 90)
     services.agents_mark_offline()
     mission = make_mission()
-    mission_services.mission_claim(agent_id="agent-1")
+    with pytest.raises(Conflict):
+        services.agent_claim_mission(agent_id="agent-1")
+    assert Mission.objects.get(pk=mission.pk).status == "PENDING"
+    mission_services.mission_assign_next(agent_id="agent-1")
     events = EventLogView()
 
     result = services.agents_mark_offline()
@@ -166,8 +172,8 @@ def test_missions_of_other_agents_are_left_alone():
     make_agent("agent-1")
     make_agent("agent-2")
     first, second = make_mission(name="one"), make_mission(name="two")
-    mission_services.mission_claim(agent_id="agent-1")
-    mission_services.mission_claim(agent_id="agent-2")
+    claim("agent-1")
+    claim("agent-2")
     silence("agent-1", 90)
     services.agents_mark_offline()
     statuses = dict(Mission.objects.values_list("name", "status"))
@@ -231,7 +237,7 @@ def test_concurrent_checkers_record_each_change_once():
         make_agent(agent_id)
     for agent_id in agent_ids[:4]:
         make_mission(name=agent_id)
-        mission_services.mission_claim(agent_id=agent_id)
+        claim(agent_id)
     for agent_id in agent_ids:
         silence(agent_id, 90)
     events = EventLogView()
@@ -315,9 +321,8 @@ def test_a_checker_skips_an_agent_another_checker_is_recording():
 def test_the_watcher_process_loops():
     """``manage.py watch_agents`` as ``bin/run`` starts it: a real process, passes
     every interval, one event for one change."""
-    make_agent("agent-1")
     mission = make_mission()
-    mission_services.mission_claim(agent_id="agent-1")
+    claim("agent-1")
     silence("agent-1", 90)
     events = EventLogView()
     process = subprocess.Popen(

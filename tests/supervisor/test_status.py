@@ -11,6 +11,7 @@ from tests.conftest import EventLogView
 from tests.missions.factories import make_mission
 from tests.supervisor.factories import (
     agent_in,
+    claim,
     delivered_as_stored,
     make_agent,
     silence,
@@ -53,15 +54,15 @@ def test_mission_counts_equal_the_mission_stats(api, settings):
         assert_counts_equal_the_mission_stats(api)
     make_agent("agent-1")
     make_agent("agent-2")
-    completed = mission_services.mission_claim(agent_id="agent-1")
+    completed = claim("agent-1")
     assert_counts_equal_the_mission_stats(api)
     mission_services.mission_set_status(mission_id=completed.id, status="COMPLETED")
     assert_counts_equal_the_mission_stats(api)
-    failed = mission_services.mission_claim(agent_id="agent-2")
+    failed = claim("agent-2")
     mission_services.mission_set_status(mission_id=failed.id, status="FAILED")
     assert_counts_equal_the_mission_stats(api)
-    mission_services.mission_claim(agent_id="agent-1")
-    mission_services.mission_claim(agent_id="agent-2")
+    claim("agent-1")
+    claim("agent-2")
     assert_counts_equal_the_mission_stats(api)
     api.post(f"/api/missions/{make_mission().id}/status", {"status": "CANCELLED"})
     assert_counts_equal_the_mission_stats(api)
@@ -81,9 +82,17 @@ def test_agents_are_counted_by_the_state_they_count_as(api):
     agent_in("unknown", "c")
     agent_in("silent", "d")
     agent_in("offline", "e")
+    agent_in("paused", "f")
+    agent_in("killed", "g")
     body = status(api)
-    assert body["agent_count"] == 5
-    assert body["agents"] == {"healthy": 1, "degraded": 1, "unknown": 1, "offline": 2}
+    assert body["agent_count"] == 7
+    assert body["agents"] == {
+        "healthy": 1,
+        "degraded": 1,
+        "paused": 1,
+        "unknown": 1,
+        "offline": 3,
+    }
 
 
 @pytest.mark.parametrize(
@@ -95,6 +104,10 @@ def test_agents_are_counted_by_the_state_they_count_as(api):
         (["healthy", "silent"], "degraded"),
         (["offline", "silent"], "offline"),
         (["offline"], "offline"),
+        # A pause is an operator's decision, not a fault; a killed agent is offline.
+        (["healthy", "paused"], "healthy"),
+        (["healthy", "killed"], "degraded"),
+        (["offline", "killed"], "offline"),
     ],
 )
 def test_the_status_rules(api, states, expected):
@@ -181,7 +194,7 @@ def test_a_poll_with_the_cache_warm_costs_a_fixed_number_of_queries(
     for n in range(size):
         make_mission(name=f"m{n}")
         agent_in("healthy" if n % 2 else "degraded", f"agent-{n}")
-    mission_services.mission_claim(agent_id="agent-1")
+    claim("agent-1")
     # The token, the user's permissions (its own and its groups'), the mission
     # counts, the agent counts. The event is live-only: no query, no transaction.
     with django_assert_num_queries(5) as captured:
