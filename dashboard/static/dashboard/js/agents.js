@@ -1,6 +1,8 @@
 /*
  * Agents: state, last heartbeat and current mission, live; control actions for
- * operators (pause, resume, kill, restart as this server allows them).
+ * operators (pause, resume, kill, restart as this server allows them; Kill asks
+ * first). Selecting an agent shows the missions it holds and the last control
+ * action taken on it, and by whom.
  */
 (function () {
   "use strict";
@@ -15,8 +17,10 @@
   const rows = document.getElementById("agent-rows");
   const empty = document.getElementById("agents-empty");
   const summary = document.getElementById("agents-summary");
+  const detail = document.getElementById("agent-detail");
   const REFRESH_MS = 15000;
   const agents = new Map(); // agent_id -> agent
+  let selected = new URLSearchParams(location.search).get("agent");
 
   function missionLink(missionId) {
     if (!missionId) return h("span", { class: "muted" }, "–");
@@ -38,7 +42,54 @@
         .map(([action]) => h("button", { type: "button", dataset: { action } }, action[0].toUpperCase() + action.slice(1)));
       cells.push(h("td", {}, h("div", { class: "actions" }, ...buttons)));
     }
-    return h("tr", { dataset: { agentId: agent.agent_id, state: agent.state } }, ...cells);
+    const attrs = { dataset: { agentId: agent.agent_id, state: agent.state, select: "" } };
+    if (agent.agent_id === selected) attrs.class = "selected";
+    return h("tr", attrs, ...cells);
+  }
+
+  // The selected agent: the missions it holds, the last control action -----------
+
+  async function showDetail() {
+    if (!selected) {
+      detail.hidden = true;
+      return;
+    }
+    let agent;
+    try {
+      agent = await api(`/api/supervisor/agents/${encodeURIComponent(selected)}`);
+    } catch (error) {
+      B.flash(B.explain(error));
+      return;
+    }
+    const held = agent.missions.length
+      ? h("ul", { class: "plain", id: "agent-missions" }, ...agent.missions.map((m) =>
+          h("li", { dataset: { missionId: m.id } },
+            h("a", { href: B.config.missionUrl.replace("{id}", m.id) }, m.name), " ",
+            h("span", { class: "muted mono" }, m.id.slice(0, 8)))))
+      : h("p", { class: "empty", id: "agent-missions" }, "Holds no mission. It takes one with POST /api/missions/claim when it is healthy or degraded.");
+    const control = agent.last_control;
+    const last = control
+      ? h("p", { id: "agent-last-control" },
+          h("strong", {}, control.action), ` by ${control.actor || "an unknown operator"} `,
+          B.ageElement(control.at), control.reason ? ` — ${control.reason}` : "",
+          h("span", { class: "muted" }, ` (${control.old_state} → ${control.new_state})`))
+      : h("p", { class: "empty", id: "agent-last-control" }, "No control action has been taken on this agent.");
+    detail.replaceChildren(
+      h("h2", {}, agent.name, " ", h("span", { class: "state", dataset: { state: agent.state } }, agent.state)),
+      h("h3", {}, "Missions held"), held,
+      h("h3", {}, "Last control action"), last,
+    );
+    detail.dataset.agentId = agent.agent_id;
+    detail.hidden = false;
+  }
+
+  function select(agentId) {
+    selected = agentId;
+    const url = new URL(location.href);
+    url.searchParams.set("agent", agentId);
+    history.replaceState(null, "", url);
+    for (const row of rows.children) row.classList.toggle("selected", row.dataset.agentId === agentId);
+    showDetail();
   }
 
   function place(agent) {
@@ -68,6 +119,7 @@
     agents.clear();
     for (const agent of page.results) place(agent);
     showSummary();
+    showDetail();
   }
 
   const stale = new Set();
@@ -75,6 +127,7 @@
     const ids = [...stale];
     stale.clear();
     await Promise.all(ids.map(async (id) => place(await api(`/api/supervisor/agents/${encodeURIComponent(id)}`))));
+    if (selected && ids.includes(selected)) showDetail();
   });
   function refreshAgent(id) {
     stale.add(id);
@@ -89,7 +142,7 @@
   }, REFRESH_MS);
 
   B.live({
-    types: "supervisor.agent_registered,supervisor.agent_state_changed,mission.status_changed",
+    types: "supervisor.agent_registered,supervisor.agent_state_changed,supervisor.agent_controlled,mission.status_changed",
     onSync: loadAll,
     onEvent: async (event) => {
       const payload = event.payload;
@@ -114,8 +167,20 @@
 
   rows.addEventListener("click", async (event) => {
     const button = event.target.closest("button[data-action]");
-    if (!button) return;
+    if (!button) {
+      const picked = event.target.closest("tr[data-agent-id]");
+      if (picked && !event.target.closest("a")) select(picked.dataset.agentId);
+      return;
+    }
     const row = button.closest("tr");
+    const action = button.dataset.action;
+    if (
+      action === "kill" &&
+      !B.confirmAction(
+        `Kill agent ${row.dataset.agentId}? Its running missions are marked FAILED and its heartbeats are refused until it is restarted.`
+      )
+    )
+      return;
     for (const other of row.querySelectorAll("button")) other.disabled = true;
     try {
       const result = await api("/api/supervisor/control", {
@@ -123,6 +188,7 @@
         body: { agent_id: row.dataset.agentId, action: button.dataset.action, reason: "from the dashboard" },
       });
       place(result.agent);
+      if (row.dataset.agentId === selected) showDetail();
       B.flash(result.message, "info");
     } catch (error) {
       B.flash(B.explain(error));

@@ -103,6 +103,10 @@
   }
   Brain.explain = explain;
 
+  // Actions that cannot be undone (kill an agent, fail or cancel a mission, stop a
+  // robot) ask first, with the browser's own dialog.
+  Brain.confirmAction = (question) => window.confirm(question);
+
   // Messages --------------------------------------------------------------------
 
   let flashTimer = null;

@@ -64,6 +64,12 @@
   actions.addEventListener("click", async (event) => {
     const button = event.target.closest("button[data-to]");
     if (!button) return;
+    const to = button.dataset.to;
+    if (
+      (to === "FAILED" || to === "CANCELLED") &&
+      !B.confirmAction(`Mark this mission ${to}? A final status cannot be changed.`)
+    )
+      return;
     for (const other of actions.querySelectorAll("button")) other.disabled = true;
     try {
       showMission(

@@ -184,6 +184,7 @@
   rows.addEventListener("click", async (event) => {
     const stop = event.target.closest("button[data-stop]");
     if (stop) {
+      if (!B.confirmAction(`Stop robot ${stop.dataset.stop}? It gets a zero-velocity command now.`)) return;
       stop.disabled = true;
       try {
         await api(`/api/hardware/robots/${encodeURIComponent(stop.dataset.stop)}/command`, {
