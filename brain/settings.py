@@ -6,6 +6,7 @@ local-memory cache, so the app runs on a bare machine. ``DATABASE_URL`` and
 several server processes. See the README's "Configuration" section.
 """
 
+import ipaddress
 import secrets
 from pathlib import Path
 
@@ -40,7 +41,7 @@ CSRF_FAILURE_VIEW = "brain.api.exceptions.csrf_failure"
 # The domain apps, by label (each is installed under the same name): configuration,
 # so the core imports none of them. ``brain.access`` gives its groups the permissions
 # of their models.
-BRAIN_DOMAIN_APPS = ["missions", "credits", "hardware", "supervisor"]
+BRAIN_DOMAIN_APPS = ["missions", "credits", "hardware", "supervisor", "webhooks"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -59,13 +60,16 @@ INSTALLED_APPS = [
     "csp",
     "pgtrigger",
     "brain.access",
-    "brain.events",
     "brain.api",
+    "brain.events",
+    "django_tasks",
+    "django_tasks_db",
     *BRAIN_DOMAIN_APPS,
     "dashboard",
 ]
 
 MIDDLEWARE = [
+    "brain.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "brain.api.middleware.BodySizeLimitMiddleware",
@@ -79,11 +83,11 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "brain.events.context.EventContextMiddleware",
     "axes.middleware.AxesMiddleware",
+    "brain.api.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "brain.urls"
 ASGI_APPLICATION = "brain.asgi.application"
-    "brain.api.idempotency.IdempotencyMiddleware",
 WSGI_APPLICATION = None
 
 TEMPLATES = [
@@ -211,15 +215,15 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env.bool("BEHIND_PROXY", default=False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
 # The reverse proxies whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed
 # (addresses or networks, e.g. ``127.0.0.1,10.0.0.0/8``). None by default: the client
 # address is the connection's, whatever a client writes in those headers. The ASGI
 # server runs with ``--no-proxy-headers`` (bin/run); brain/asgi.py applies these.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+if env.bool("BEHIND_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # The dashboard loads only its own scripts and styles and talks only to its own host.
@@ -244,10 +248,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 # loop (brain.api.middleware.ASGIConcurrencyLimit). 0: no limit.
 HTTP_MAX_IN_FLIGHT = env.int("HTTP_MAX_IN_FLIGHT", default=16)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
-
-# I18N, static -----------------------------------------------------------------------
-
-LANGUAGE_CODE = "en-us"
 # Before authentication, a request with no credential (no ``Authorization`` header,
 # no session cookie) may send at most this: anonymous requests only sign in.
 ANON_MAX_REQUEST_BODY_BYTES = env.int("ANON_MAX_REQUEST_BODY_BYTES", default=64 * 1024)
@@ -263,6 +263,10 @@ IDEMPOTENCY_KEY_RETENTION_HOURS = env.float(
     "IDEMPOTENCY_KEY_RETENTION_HOURS", default=24.0
 )
 IDEMPOTENCY_KEY_LEASE_SECONDS = env.float("IDEMPOTENCY_KEY_LEASE_SECONDS", default=60.0)
+
+# I18N, static -----------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -339,6 +343,8 @@ SPECTACULAR_SETTINGS = {
         "CommandStatusEnum": "hardware.models.CommandStatus",
         "AgentStateEnum": "supervisor.models.AgentState",
         "TransactionKindEnum": "credits.models.TransactionKind",
+        "EndpointStateEnum": "webhooks.models.EndpointState",
+        "AttemptOutcomeEnum": "webhooks.models.AttemptOutcome",
     },
 }
 
@@ -351,16 +357,59 @@ EVENTS_POLL_INTERVAL = env.float("EVENTS_POLL_INTERVAL", default=1.0)
 EVENTS_AUTH_RECHECK_SECONDS = env.float("EVENTS_AUTH_RECHECK_SECONDS", default=5.0)
 # Events a socket may have queued before it is closed and told to resume.
 EVENTS_SOCKET_QUEUE_LIMIT = env.int("EVENTS_SOCKET_QUEUE_LIMIT", default=10000)
-# Most events one replay or one REST page returns.
-EVENTS_PAGE_LIMIT = env.int("EVENTS_PAGE_LIMIT", default=1000)
-# Seconds a hub waits for a live message that arrived out of order (writers publish
-# after their own commits) before it reads the missing events from the log.
 # Seconds a frame may wait for a socket whose client does not read; then the
 # connection is aborted (brain/wsprotocol.py).
 EVENTS_SOCKET_SEND_TIMEOUT = env.float("EVENTS_SOCKET_SEND_TIMEOUT", default=10.0)
 # Sockets one user may hold open on one server process (0: no limit).
 EVENTS_MAX_SOCKETS_PER_USER = env.int("EVENTS_MAX_SOCKETS_PER_USER", default=20)
+# Most events one replay or one REST page returns.
+EVENTS_PAGE_LIMIT = env.int("EVENTS_PAGE_LIMIT", default=1000)
+# Seconds a hub waits for a live message that arrived out of order (writers publish
+# after their own commits) before it reads the missing events from the log.
 EVENTS_REORDER_WAIT = env.float("EVENTS_REORDER_WAIT", default=0.05)
+
+# Integrations: SSE, CloudEvents, metrics, webhooks ----------------------------------
+
+# Seconds between the comment lines that keep an idle SSE stream open through proxies.
+EVENTS_SSE_KEEPALIVE_SECONDS = env.float("EVENTS_SSE_KEEPALIVE_SECONDS", default=15.0)
+# The CloudEvents ``source`` of a module is ``<prefix>/<module>``; an absolute URI
+# (``https://brain.example.com``) makes it unique across installations.
+CLOUDEVENTS_SOURCE_PREFIX = env.str("CLOUDEVENTS_SOURCE_PREFIX", default="/brain")
+# ``GET /metrics``: with a token, only ``Authorization: Bearer <token>``; without,
+# only clients at these addresses or networks.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(item, strict=False) for item in METRICS_ALLOWED_IPS
+]
+# Event types whose storing counts as a telemetry report.
+METRICS_TELEMETRY_TYPES = env.list(
+    "METRICS_TELEMETRY_TYPES", default=["hardware.state_reported"]
+)
+# Webhook delivery runs on django-tasks' database backend (``manage.py
+# webhooks_worker``, several at once on PostgreSQL); see webhooks/README.md.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "webhooks"],
+    }
+}
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=15.0)
+WEBHOOKS_RETRY_BASE_SECONDS = env.float("WEBHOOKS_RETRY_BASE_SECONDS", default=5.0)
+WEBHOOKS_RETRY_MAX_DELAY_SECONDS = env.float(
+    "WEBHOOKS_RETRY_MAX_DELAY_SECONDS", default=6 * 3600.0
+)
+WEBHOOKS_RETRY_HORIZON_SECONDS = env.float(
+    "WEBHOOKS_RETRY_HORIZON_SECONDS", default=3 * 24 * 3600.0
+)
+WEBHOOKS_SECRET_GRACE_SECONDS = env.float(
+    "WEBHOOKS_SECRET_GRACE_SECONDS", default=24 * 3600.0
+)
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool(
+    "WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False
+)
+WEBHOOKS_BATCH_SIZE = env.int("WEBHOOKS_BATCH_SIZE", default=100)
+WEBHOOKS_SWEEP_SECONDS = env.float("WEBHOOKS_SWEEP_SECONDS", default=30.0)
 
 # Domain settings --------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from brain import metrics
 from brain.events import publish, revocation, selectors, sequencer
 from brain.events.wire import GROUP, MESSAGE_TYPE, WireEvent
 
@@ -102,6 +103,7 @@ class EventHub:
                 task.cancel()
             self._tasks = []
             self.last_seq = await run_db(selectors.log_head)
+            metrics.HUB_POSITION.set(self.last_seq)
             self._joined.clear()
             if self.layer is not None:
                 # The channel is made inside the loop, which retries: a hub must
@@ -123,6 +125,7 @@ class EventHub:
                 return
             # Marked stopped before any await: a later add() starts afresh.
             self._started = False
+            metrics.HUB_POSITION.set(-1)
             tasks, self._tasks = self._tasks, []
             if self._gap_task is not None:
                 tasks.append(self._gap_task)
@@ -259,6 +262,8 @@ class EventHub:
             for event in events:
                 self._dispatch(event)
                 self.stats["healed"] += 1
+            if events:
+                metrics.HUB_HEALED.inc(len(events))
             if len(events) < settings.EVENTS_PAGE_LIMIT:
                 break
         if upto is not None and upto > self.last_seq:
@@ -268,9 +273,14 @@ class EventHub:
         # No await here: a subscriber added between two events sees a clean cut.
         if event.seq is not None:  # a live-only event has no place in the log
             self.last_seq = event.seq
+            metrics.HUB_POSITION.set(event.seq)
+        sent = 0
         for subscriber in tuple(self.subscribers):
             if subscriber.accepts(event):
                 subscriber.deliver(event)
+                sent += 1
+        if sent:
+            metrics.EVENTS_DELIVERED.inc(sent)
 
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventHub]" = (

@@ -28,9 +28,11 @@ from channels.layers import get_channel_layer
 from django.db import connections, transaction
 from django.utils import timezone
 
+from brain import metrics
 from brain.events import registry, sequencer
 from brain.events.context import current_actor, current_correlation_id
 from brain.events.models import SCHEMA_VERSION, EventLog
+from brain.events.signals import events_numbered
 from brain.events.wire import BATCH_SIZE, GROUP, MESSAGE_TYPE, WireEvent
 
 logger = logging.getLogger(__name__)
@@ -282,7 +284,18 @@ def deliver(events: list[WireEvent]) -> None:
     """Hand committed events to every server process's hub, without waiting.
 
     A failure is only logged: the events are in the log, and every hub reads it.
+    Then the durable ones are counted and announced (``signals.events_numbered``).
     """
+    _hand_over(events)
+    durable = [event for event in events if event.seq is not None]
+    if durable:
+        metrics.count_stored(durable)
+        for receiver, result in events_numbered.send_robust(None, events=durable):
+            if isinstance(result, Exception):
+                logger.warning("%s failed on numbered events: %r", receiver, result)
+
+
+def _hand_over(events: list[WireEvent]) -> None:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:

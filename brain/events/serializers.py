@@ -84,3 +84,23 @@ class EventTypeSerializer(serializers.Serializer):
     payload_schema = serializers.DictField(
         help_text="The payload's JSON Schema (draft 2020-12)."
     )
+
+
+class CloudEventSerializer(serializers.Serializer):
+    """A Charter event as a CloudEvent 1.0 (documentation only; the mapping is in
+    ``brain/events/README.md``)."""
+
+    specversion = serializers.CharField(help_text="Always 1.0.")
+    id = serializers.UUIDField(help_text="The envelope's id.")
+    source = serializers.CharField(help_text="`/brain/<source_module>`.")
+    type = serializers.CharField(help_text="The Charter type.")
+    subject = serializers.CharField(required=False, help_text="The target.")
+    time = serializers.DateTimeField(help_text="RFC 3339, UTC.")
+    datacontenttype = serializers.CharField(help_text="application/json")
+    data = serializers.DictField(help_text="The payload.")
+    seq = serializers.IntegerField(required=False, help_text="meta.seq")
+    actor = serializers.CharField(required=False, help_text="meta.actor")
+    correlationid = serializers.CharField(
+        required=False, help_text="meta.correlation_id"
+    )
+    schemaversion = serializers.IntegerField(help_text="meta.schema_version")

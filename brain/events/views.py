@@ -1,35 +1,80 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from brain.access.machines import confined_subject
+from brain.events import cloudevent
 from brain.events.filters import EventFilter, FilterError
 from brain.events.registry import readable_types
 from brain.events.selectors import events_after
-from brain.events.serializers import EventPageSerializer, EventQuerySerializer
+from brain.events.serializers import (
+    CloudEventSerializer,
+    EventPageSerializer,
+    EventQuerySerializer,
+)
+
+# The cursor of a CloudEvents batch, which is a bare JSON array.
+LAST_SEQ_HEADER = "Brain-Last-Seq"
+
+
+class CloudEventsBatchRenderer(JSONRenderer):
+    media_type = cloudevent.BATCH_MEDIA_TYPE
+    format = "cloudevents"
+
+
+def parse_event_filter(params, user) -> EventFilter:
+    """``types`` and ``subject`` of a request, narrowed to what ``user`` may read;
+    a bad value is a 400 naming its parameter."""
+    try:
+        return EventFilter.parse(
+            params.get("types"),
+            params.get("subject"),
+            readable_types(user),
+            confined=confined_subject(user),
+        )
+    except FilterError as exc:
+        field, _, message = str(exc).partition(": ")
+        raise ValidationError({field: [message]}) from None
 
 
 class EventHistoryView(APIView):
-    """The event log after a cursor: the same ``seq`` the WebSocket uses."""
+    """The event log after a cursor: the same ``seq`` the WebSocket uses.
 
-    @extend_schema(parameters=[EventQuerySerializer], responses=EventPageSerializer)
+    With ``Accept: application/cloudevents-batch+json`` the page is a JSON array of
+    CloudEvents and the cursor is the ``Brain-Last-Seq`` response header.
+    """
+
+    renderer_classes = [
+        *api_settings.DEFAULT_RENDERER_CLASSES,
+        CloudEventsBatchRenderer,
+    ]
+
+    @extend_schema(
+        parameters=[EventQuerySerializer],
+        responses={
+            (200, "application/json"): EventPageSerializer,
+            (200, cloudevent.BATCH_MEDIA_TYPE): OpenApiResponse(
+                CloudEventSerializer(many=True),
+                description="A JSON array of CloudEvents 1.0; the cursor is the "
+                "Brain-Last-Seq header.",
+            ),
+        },
+    )
     def get(self, request):
         query = EventQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        try:
-            event_filter = EventFilter.parse(
-                params.get("types"),
-                params.get("subject"),
-                readable_types(request.user),
-            )
-        except FilterError as exc:
-            field, _, message = str(exc).partition(": ")
-            raise ValidationError({field: [message]}) from None
+        event_filter = parse_event_filter(params, request.user)
         rows = events_after(
             params["after"], event_filter=event_filter, limit=params["limit"]
         )
         last_seq = rows[-1].seq if rows else params["after"]
+        if isinstance(request.accepted_renderer, CloudEventsBatchRenderer):
+            batch = [cloudevent.to_cloudevent(row.envelope()) for row in rows]
+            return Response(batch, headers={LAST_SEQ_HEADER: str(last_seq)})
         return Response(
             {"results": [row.envelope() for row in rows], "last_seq": last_seq}
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE = "brain"
-DOMAIN_APPS = ("missions", "credits", "hardware", "supervisor")
+DOMAIN_APPS = ("missions", "credits", "hardware", "supervisor", "webhooks")
 DASHBOARD = "dashboard"
 PACKAGES = (CORE, *DOMAIN_APPS, DASHBOARD)
 IMPORT_FUNCTIONS = {"import_module", "__import__"}

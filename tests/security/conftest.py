@@ -1,4 +1,6 @@
 import pytest
+from django.contrib.auth.models import User
+from django.test import override_settings
 
 from tests.credits.factories import make_account
 from tests.hardware.factories import make_robot, send_command
@@ -20,4 +22,13 @@ def path_values(db) -> dict[str, str]:
         "agent_id": "agent-1",
         "robot_id": "go2-alpha",
         "command_id": str(command.id),
+        "endpoint_id": str(_endpoint().id),
     }
+
+
+def _endpoint():
+    from webhooks.services import endpoint_create
+
+    owner = User.objects.create_superuser("webhook-owner", password="pw-not-used-1")
+    with override_settings(WEBHOOKS_ALLOW_PRIVATE_NETWORKS=True):
+        return endpoint_create(owner=owner, url="http://127.0.0.1:9/hook")

@@ -1,0 +1,87 @@
+"""Reads of the webhooks app: endpoints, their filters, attempts, backlogs."""
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from brain.events.filters import EventFilter
+from brain.events.registry import readable_types
+from brain.events.selectors import events_after
+from webhooks.models import Attempt, Endpoint, EndpointState
+
+
+def filter_of_values(types, subject) -> EventFilter:
+    """The socket's filter for an endpoint's ``types`` and ``subject`` (raises
+    ``FilterError``)."""
+    return EventFilter.parse(list(types or []), subject or None)
+
+
+def endpoint_filter(endpoint: Endpoint) -> EventFilter:
+    """What the endpoint receives: its filter, narrowed to what its owner may read
+    now (the socket's permission rule)."""
+    return EventFilter.parse(
+        list(endpoint.types or []),
+        endpoint.subject or None,
+        readable_types(endpoint.owner),
+    )
+
+
+def endpoint_list() -> QuerySet[Endpoint]:
+    return Endpoint.objects.select_related("owner").order_by("created_at")
+
+
+def endpoint_get(endpoint_id) -> Endpoint | None:
+    try:
+        return endpoint_list().filter(id=endpoint_id).first()
+    except (ValueError, TypeError):
+        return None
+
+
+def attempt_list(endpoint: Endpoint) -> QuerySet[Attempt]:
+    return Attempt.objects.filter(endpoint=endpoint).order_by("-started_at", "-id")
+
+
+def _live() -> QuerySet[Endpoint]:
+    return Endpoint.objects.filter(enabled=True, state=EndpointState.ACTIVE)
+
+
+def endpoints_to_wake(now: datetime) -> QuerySet[Endpoint]:
+    """Endpoints that new events may wake: live, not waiting for a retry."""
+    return (
+        _live()
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .only("id", "types", "subject")
+    )
+
+
+def endpoints_idle(now: datetime) -> QuerySet[Endpoint]:
+    """Live endpoints no worker holds and no retry is waiting for."""
+    return (
+        _live()
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    )
+
+
+def retries_pending() -> int:
+    return _live().filter(next_attempt_at__gt=timezone.now()).count()
+
+
+def oldest_undelivered(endpoint: Endpoint) -> datetime | None:
+    """When the oldest event the endpoint has not acknowledged occurred."""
+    rows = events_after(
+        endpoint.cursor, event_filter=endpoint_filter(endpoint), limit=1
+    )
+    return rows[0].occurred_at if rows else None
+
+
+def backlog_ages(now: datetime | None = None) -> dict[str, float]:
+    """Seconds since the oldest undelivered event, per live endpoint with one."""
+    now = now or timezone.now()
+    ages = {}
+    for endpoint in _live().select_related("owner"):
+        oldest = oldest_undelivered(endpoint)
+        if oldest is not None:
+            ages[str(endpoint.id)] = max((now - oldest).total_seconds(), 0.0)
+    return ages
