@@ -13,6 +13,8 @@ Started with ``uvicorn --ws brain.wsprotocol:WebSocketProtocol`` (bin/run).
 """
 
 import asyncio
+import socket
+import struct
 
 from django.conf import settings
 from uvicorn.protocols.utils import ClientDisconnected
@@ -55,5 +57,13 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
                 reason=reason,
                 buffered_bytes=self.transport.get_write_buffer_size(),
                 **details,
+            )
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            # Linger 0: the kernel drops what is queued and resets the connection.
+            # A plain close would queue a FIN behind megabytes the client never
+            # reads, and the kernel would keep them for minutes.
+            sock.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
             )
         self.transport.abort()
