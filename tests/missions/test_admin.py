@@ -10,6 +10,7 @@ from missions.models import Mission, MissionLog
 from tests.conftest import EventLogView, settle
 from tests.delivery import assert_delivered_as_stored
 from tests.missions.factories import make_mission, mission_in, stored
+from tests.supervisor.factories import claim
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
@@ -84,7 +85,7 @@ def rest_status_change_events(api, status_path: tuple[str, ...]) -> list[dict]:
 
 def test_changelist_shows_status_priority_agent_and_created(staff):
     make_mission(name="Survey north", priority=40)
-    services.mission_claim(agent_id="rover-7")
+    claim("rover-7")
     make_mission(name="Deploy west", priority=10)
     response = staff.get(CHANGELIST)
     assert response.status_code == 200

@@ -7,6 +7,7 @@ import pytest
 
 from missions.models import Mission, MissionLog
 from tests.missions.factories import make_mission, mission_in, stored
+from tests.supervisor.factories import working_agent
 
 pytestmark = pytest.mark.django_db
 
@@ -464,6 +465,7 @@ def test_anonymous_is_401_everywhere_but_health(anon):
 
 def test_operator_may_write(api):
     mission = make_mission()
+    working_agent("agent-1")  # claims need a registered agent that beats
     for path, body in writes(mission.id):
         assert api.post(path, body).status_code in (200, 201), path
 
@@ -487,4 +489,4 @@ def test_a_new_mission_cannot_be_created_in_another_status_or_assigned(api):
     )
     assert response.status_code == 201
     mission = Mission.objects.get()
-    assert (mission.status, mission.assigned_agent) == ("PENDING", None)
+    assert (mission.status, mission.assigned_agent_id) == ("PENDING", None)

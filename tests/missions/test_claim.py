@@ -1,4 +1,8 @@
-"""The work queue: a claim takes the highest-priority, oldest PENDING mission."""
+"""The work queue: a claim takes the highest-priority, oldest PENDING mission.
+
+Claims are made by registered agents that have sent a heartbeat (``working_agent``);
+which agents may claim is tested in ``tests/supervisor/test_claims.py``.
+"""
 
 from datetime import timedelta
 
@@ -7,7 +11,9 @@ from django.utils import timezone
 
 from missions import services
 from missions.models import Mission
+from supervisor import services as supervisor
 from tests.missions.factories import make_mission, mission_in, stored
+from tests.supervisor.factories import claim, working_agent
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +55,7 @@ def test_claims_follow_priority_then_age_then_204(api, slash):
     mission_in("CANCELLED", name="cancelled", priority=40)
     claimed = []
     for n in range(len(expected)):
+        working_agent(f"agent-{n}")
         response = api.post(f"/api/missions/claim{slash}", {"agent_id": f"agent-{n}"})
         assert response.status_code == 200, response.content
         body = response.json()
@@ -57,6 +64,7 @@ def test_claims_follow_priority_then_age_then_204(api, slash):
         assert body["allowed_transitions"] == ["COMPLETED", "FAILED", "CANCELLED"]
         claimed.append(body["name"])
     assert claimed == expected
+    working_agent("late")
     before = stored()
     response = api.post(f"/api/missions/claim{slash}", {"agent_id": "late"})
     assert response.status_code == 204
@@ -66,10 +74,11 @@ def test_claims_follow_priority_then_age_then_204(api, slash):
 
 def test_a_claim_is_stored_with_its_agent_and_log_line(api):
     mission = make_mission()
+    working_agent("rover-7")
     response = api.post("/api/missions/claim", {"agent_id": "rover-7"})
     assert response.status_code == 200
     fresh = Mission.objects.get(pk=mission.pk)
-    assert (fresh.status, fresh.assigned_agent) == ("RUNNING", "rover-7")
+    assert (fresh.status, fresh.assigned_agent_id) == ("RUNNING", "rover-7")
     assert api.get("/api/missions", {"assigned_agent": "rover-7"}).json()["count"] == 1
     entry = fresh.log_entries.last()
     assert entry.message == "Mission status changed"
@@ -81,12 +90,15 @@ def test_a_claim_is_stored_with_its_agent_and_log_line(api):
 
 
 def test_claim_on_an_empty_queue_is_204(api):
+    working_agent("agent-1")
     assert api.post("/api/missions/claim", {"agent_id": "agent-1"}).status_code == 204
 
 
 def test_the_service_returns_none_when_the_queue_is_empty():
     mission_in("COMPLETED")
-    assert services.mission_claim(agent_id="agent-1") is None
+    assert claim("agent-1") is None
+    assert supervisor.agent_claim_mission(agent_id="agent-1") is None
+    assert services.mission_assign_next(agent_id="agent-1") is None
 
 
 @pytest.mark.parametrize(
@@ -105,6 +117,10 @@ def test_bad_agent_id_is_400_and_claims_nothing(api, body):
     before = stored()
     response = api.post("/api/missions/claim", body)
     assert response.status_code == 400
-    assert list(response.json()) == ["agent_id"]
+    # The field is named; a missing one (which only an agent's own token may leave
+    # out) is refused after the serializer, with a ``detail`` too.
+    errors = response.json()
+    assert set(errors) <= {"detail", "agent_id"}
+    assert errors["agent_id"]
     assert stored() == before
     assert Mission.objects.get().status == "PENDING"

@@ -15,8 +15,10 @@ from django.utils import timezone
 from brain.events.models import EventLog
 from missions import services
 from missions.models import Mission, MissionLog, TransitionRefused
+from supervisor import services as supervisor
 from tests.conftest import token_for
 from tests.missions.factories import make_mission, mission_in
+from tests.supervisor.factories import working_agent
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -191,10 +193,12 @@ def test_threads_claiming_together_take_the_queue_in_order_and_never_share():
     queue = make_queue(30)
     winners: dict = {}
     for start in range(0, 30, THREADS):
+        for n in range(THREADS):
+            working_agent(f"agent-{start + n}")
 
         def claim(n: int, start=start):
             agent = f"agent-{start + n}"
-            mission = services.mission_claim(agent_id=agent)
+            mission = supervisor.agent_claim_mission(agent_id=agent)
             return agent, mission.pk if mission else None
 
         results = run_together(claim)
@@ -208,7 +212,7 @@ def test_threads_claiming_together_take_the_queue_in_order_and_never_share():
     assert len(set(winners.values())) == 30
     for agent, pk in winners.items():
         stored = Mission.objects.get(pk=pk)
-        assert (stored.status, stored.assigned_agent) == ("RUNNING", agent)
+        assert (stored.status, stored.assigned_agent_id) == ("RUNNING", agent)
         assert len(status_changes_of(pk)) == 1
     assert not Mission.objects.filter(status="PENDING").exists()
 
@@ -218,6 +222,7 @@ def test_a_claim_passes_a_mission_another_transaction_holds():
     for the lock on the first."""
     require_postgresql()
     first, second = make_queue(2)
+    working_agent("agent-1")
     locked, release = threading.Event(), threading.Event()
 
     def hold_first():
@@ -234,7 +239,7 @@ def test_a_claim_passes_a_mission_another_transaction_holds():
     try:
         assert locked.wait(timeout=10)
         started = time.monotonic()
-        claimed = services.mission_claim(agent_id="agent-1")
+        claimed = supervisor.agent_claim_mission(agent_id="agent-1")
         waited = time.monotonic() - started
     finally:
         release.set()
@@ -249,6 +254,13 @@ async def test_concurrent_http_claims_have_distinct_winners_then_204(live, make_
     user = await sync_to_async(make_user)("operator")
     token = await sync_to_async(token_for)(user)
     queue = await sync_to_async(make_queue)(PARALLEL + 6)
+
+    @sync_to_async
+    def working_agents():
+        for n in range(2 * PARALLEL):
+            working_agent(f"agent-{n}")
+
+    await working_agents()
 
     async with httpx.AsyncClient(
         base_url=live.url,
@@ -285,7 +297,7 @@ async def test_concurrent_http_claims_have_distinct_winners_then_204(live, make_
     @sync_to_async
     def stored_claims():
         return {
-            str(m.pk): m.assigned_agent
+            str(m.pk): m.assigned_agent_id
             for m in Mission.objects.filter(status="RUNNING")
         }, EventLog.objects.filter(type="mission.status_changed").count()
 

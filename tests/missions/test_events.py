@@ -8,9 +8,11 @@ from django.db import transaction
 
 from missions import services
 from missions.models import Mission, MissionLog
+from supervisor import services as supervisor
 from tests.conftest import EventLogView, settle
 from tests.delivery import assert_delivered_as_stored
 from tests.missions.factories import make_mission, mission_in
+from tests.supervisor.factories import working_agent
 
 pytestmark = pytest.mark.django_db
 
@@ -146,6 +148,7 @@ def test_log_append_emits_log_appended(
 
 def test_claim_emits_status_changed_and_its_log_line(api):
     mission = make_mission()
+    working_agent("agent-7")
     events = EventLogView()
     response = api.post("/api/missions/claim", {"agent_id": "agent-7"})
     assert response.status_code == 200
@@ -191,7 +194,7 @@ def test_events_from_the_shell_have_no_actor():
         lambda m: services.mission_log_append(
             mission_id=m.id, lines=[services.LogLine(f"{n}") for n in range(80)]
         ),
-        lambda m: services.mission_claim(agent_id="agent-1"),
+        lambda m: supervisor.agent_claim_mission(agent_id="agent-1"),
     ],
     ids=["create", "status", "log", "log-copy", "claim"],
 )
@@ -199,6 +202,7 @@ def test_a_rolled_back_change_emits_nothing(
     operation, delivered, django_capture_on_commit_callbacks
 ):
     mission = make_mission()
+    working_agent("agent-1")  # may claim
     settle()
     events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:

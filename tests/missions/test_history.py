@@ -12,6 +12,7 @@ from brain.events.models import EventLog
 from brain.events.services import events_prune
 from tests.conftest import number_pending
 from tests.missions.factories import make_mission
+from tests.supervisor.factories import claim, working_agent
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,7 @@ def history(api, mission_id) -> list[dict]:
 
 def test_the_history_survives_pruning_and_names_the_actor_and_the_agent(api):
     now = timezone.now()
+    working_agent("rover-7")  # registered and beating now, so it may claim
     # Older than mission events' retention (365 days) and the default (30).
     created_at = now - timedelta(days=400)
     with time_machine.travel(created_at, tick=False):
@@ -64,10 +66,8 @@ def test_the_history_survives_pruning_and_names_the_actor_and_the_agent(api):
 
 
 def test_the_history_from_the_shell_has_no_actor(api):
-    from missions import services
-
     mission = make_mission()
-    services.mission_claim(agent_id="rover-7")
+    claim("rover-7")
     assert [(c["actor"], c["agent_id"]) for c in history(api, mission.id)] == [
         (None, None),
         (None, "rover-7"),

@@ -7,6 +7,8 @@ import pytest
 
 from missions import services
 from missions.models import Mission, MissionStatus, TransitionRefused
+from supervisor import services as supervisor
+from tests.supervisor.factories import working_agent
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +37,8 @@ def test_stats_equal_the_data_after_a_random_mix(api, seed):
     rng = random.Random(seed)
     ids: list = []
     tally = dict.fromkeys(STATUSES, 0)
+    for n in range(5):
+        working_agent(f"agent-{n}")
     for _ in range(150):
         op = rng.random()
         if op < 0.3 or not ids:
@@ -44,7 +48,9 @@ def test_stats_equal_the_data_after_a_random_mix(api, seed):
             ids.append(mission.id)
             tally["PENDING"] += 1
         elif op < 0.4:
-            claimed = services.mission_claim(agent_id=f"agent-{rng.randrange(5)}")
+            claimed = supervisor.agent_claim_mission(
+                agent_id=f"agent-{rng.randrange(5)}"
+            )
             if claimed is not None:
                 tally["PENDING"] -= 1
                 tally["RUNNING"] += 1
