@@ -76,6 +76,7 @@ XDIST_GROUPS = {
     "tests/dashboard/test_live_browser.py": "browser",
     "tests/dashboard/test_mission_browser.py": "browser",
     "tests/dashboard/test_pages_browser.py": "browser",
+    "tests/events/test_sse_browser.py": "browser",
     # A module fixture with committed data, flushed at its end: set up once.
     "tests/security/test_fuzz_schema.py": "fuzz",
 }

@@ -1,0 +1,196 @@
+"""``GET /api/events/stream``: Server-Sent Events on a real uvicorn, read by curl."""
+
+import time
+
+import httpx
+import pytest
+
+from brain.events import sequencer
+from brain.events.models import EventLog
+from missions.services import mission_create
+from tests.cloudevents_sdk import assert_matches_envelope, parse_cloudevent
+from tests.conftest import token_for
+from tests.events.sse_client import Curl
+from tests.eventsapp.services import widget_create, widget_ping
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def widgets(count: int, prefix: str = "w") -> list[EventLog]:
+    start = EventLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    for n in range(count):
+        widget_create(name=f"{prefix}{n}")
+    assert sequencer.drain()
+    return list(
+        EventLog.objects.filter(id__gt=start, type="widget.created").order_by("seq")
+    )
+
+
+def head() -> int:
+    return EventLog.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+@pytest.fixture
+def token(make_user) -> str:
+    return token_for(make_user("operator"))
+
+
+def stream(server, token: str, query: str = "", *headers: str) -> Curl:
+    return Curl(
+        f"{server.url}/api/events/stream{query}",
+        f"Authorization: Token {token}",
+        *headers,
+    )
+
+
+def test_curl_resumes_with_last_event_id_without_gap_or_duplicate(live, token):
+    before = widgets(2, "before")
+    first = stream(live, token, f"?types=widget.*&since={before[0].seq}")
+    try:
+        first.read_until(lambda c: len(c.events()) >= 1)
+        hello = first.messages[0]
+        assert hello.event == "subscribed" and hello.json["replaying"] is True
+        # The replay, then live events, each with its seq as id and type as event.
+        live_rows = widgets(5, "live")
+        got = first.read_until(lambda c: len(c.events()) >= 6)
+        events = first.events()
+        assert [m.id for m in events] == [str(r.seq) for r in [before[1], *live_rows]]
+        assert [m.event for m in events] == ["widget.created"] * 6
+        assert [m.json for m in events] == [
+            r.envelope() for r in [before[1], *live_rows]
+        ]
+        assert got[-1].json == live_rows[-1].envelope()
+    finally:
+        first.close()
+    last_id = events[-1].id
+    missed = widgets(4, "missed")
+    # The client's reconnect: the same URL (since= and all) plus Last-Event-ID.
+    again = stream(
+        live,
+        token,
+        f"?types=widget.*&since={before[0].seq}",
+        f"Last-Event-ID: {last_id}",
+    )
+    try:
+        again.read_until(lambda c: len(c.events()) >= 4)
+        after = widgets(2, "after")
+        again.read_until(lambda c: len(c.events()) >= 6)
+        time.sleep(0.5)
+        assert [m.id for m in again.events()] == [str(r.seq) for r in missed + after]
+        assert again.messages[0].json["replaying"] is True
+        assert [m.event for m in again.messages if "control" in m.json] == [
+            "subscribed",
+            "caught_up",
+        ]
+    finally:
+        again.close()
+
+
+def test_filters_and_permissions_are_the_sockets(live, make_user):
+    from django.contrib.auth.models import Permission
+
+    reader = make_user("plain", "missions_reader")
+    reader.user_permissions.add(Permission.objects.get(codename="view_mission"))
+    curl = stream(live, token_for(reader))
+    try:
+        curl.read_until(lambda c: len(c.messages) >= 1)
+        widgets(2)
+        mission = mission_create(name="seen")
+        curl.read_until(lambda c: len(c.events()) >= 2)
+        time.sleep(0.5)
+        assert [m.event for m in curl.events()] == [
+            "mission.created",
+            "mission.log_appended",
+        ]
+        assert curl.events()[0].json["payload"]["mission_id"] == str(mission.id)
+    finally:
+        curl.close()
+    subject = stream(
+        live, token_for(make_user("operator")), f"?subject=mission_{mission.id}&since=0"
+    )
+    try:
+        subject.read_until(lambda c: any(m.event == "caught_up" for m in c.messages))
+        assert {m.event for m in subject.events()} == {
+            "mission.created",
+            "mission.log_appended",
+        }
+    finally:
+        subject.close()
+
+
+def test_live_only_events_have_no_id(live, token):
+    (widget_row,) = widgets(1)
+    curl = stream(live, token, "?types=widget.pinged")
+    try:
+        curl.read_until(lambda c: len(c.messages) >= 1)
+        widget_ping(widget_id=widget_row.payload["widget_id"])
+        (pinged,) = curl.read_until(lambda c: len(c.events()) >= 1)[1:]
+        assert pinged.event == "widget.pinged" and pinged.id is None
+        assert "seq" not in pinged.json["meta"]
+    finally:
+        curl.close()
+
+
+def test_a_cursor_the_log_does_not_hold_gets_a_reset(live, token):
+    widgets(1)
+    curl = stream(live, token, f"?since={head() + 1000}")
+    try:
+        (reset,) = curl.read_until(lambda c: len(c.messages) >= 1)
+        assert reset.event == "reset"
+        assert reset.json["control"] == "reset"
+        # Its id moves the client's cursor to where it may continue from.
+        assert reset.id == str(reset.json["last_seq"]) == str(head())
+    finally:
+        curl.close()
+
+
+def test_an_idle_stream_gets_comment_keepalives(start_server, token):
+    server = start_server(EVENTS_SSE_KEEPALIVE_SECONDS="0.3")
+    curl = stream(server, token)
+    try:
+        curl.read_until(lambda c: len(c.comments) >= 2, timeout=5)
+        assert set(curl.comments) == {": keepalive"}
+    finally:
+        curl.close()
+
+
+def test_cloudevents_format(live, token):
+    curl = stream(live, token, "?types=widget.*&format=cloudevents")
+    try:
+        curl.read_until(lambda c: len(c.messages) >= 1)
+        rows = widgets(3)
+        curl.read_until(lambda c: len(c.events()) >= 3)
+        for message, row in zip(curl.events(), rows, strict=True):
+            assert message.id == str(row.seq)
+            assert_matches_envelope(parse_cloudevent(message.data), row.envelope())
+    finally:
+        curl.close()
+
+
+def test_refusals(live, token, make_user):
+    with httpx.Client(base_url=live.url, timeout=5) as http:
+        anonymous = http.get("/api/events/stream")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["www-authenticate"] == "Token"
+        bad = http.get(
+            "/api/events/stream?types=Bad!",
+            headers={"Authorization": f"Token {token}"},
+        )
+        assert bad.status_code == 400 and "types" in bad.json()["detail"]
+        wrong = http.post(
+            "/api/events/stream", headers={"Authorization": f"Token {token}"}
+        )
+        assert wrong.status_code == 405
+        # A browser's session from another site is not a reader.
+        from django.test import Client
+
+        client = Client()
+        client.force_login(make_user("operator"))
+        cross = http.get(
+            "/api/events/stream",
+            headers={
+                "Cookie": f"sessionid={client.cookies['sessionid'].value}",
+                "Origin": "https://evil.example",
+            },
+        )
+        assert cross.status_code == 401
