@@ -30,15 +30,35 @@ def mission_get(mission_id: uuid.UUID | str) -> Mission:
 
 
 def mission_log(
-    mission_id: uuid.UUID | str, *, level: str | None = None, after: int | None = None
+    mission_id: uuid.UUID | str,
+    *,
+    levels: list[str] | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    q: str | None = None,
 ) -> QuerySet[MissionLog]:
+    """A mission's log lines in order, filtered by the server: by level (any of
+    ``levels``), by id (``after`` < id < ``before``) and by a case-insensitive
+    search of the message (``q``)."""
     mission = mission_get(mission_id)
     entries = MissionLog.objects.filter(mission=mission).order_by("id")
-    if level:
-        entries = entries.filter(level=level)
+    if levels:
+        entries = entries.filter(level__in=levels)
     if after is not None:
         entries = entries.filter(id__gt=after)
+    if before is not None:
+        entries = entries.filter(id__lt=before)
+    if q:
+        entries = entries.filter(message__icontains=q)
     return entries
+
+
+def mission_log_tail(entries: QuerySet[MissionLog], last: int) -> tuple[list, bool]:
+    """The newest ``last`` of ``entries``, oldest first, and whether older ones
+    exist: one query."""
+    newest = list(entries.order_by("-id")[: last + 1])
+    older = len(newest) > last
+    return newest[:last][::-1], older
 
 
 def mission_status_history(

@@ -148,7 +148,9 @@ def _entry_fields() -> tuple[serializers.Field, serializers.Field]:
     return fields["timestamp"], fields["level"]
 
 
-def log_entries_data(entries: Iterable[MissionLog]) -> list[dict]:
+def log_entries_data(
+    entries: Iterable[MissionLog], *, q: str | None = None
+) -> list[dict]:
     """``LogEntrySerializer(entries, many=True).data``, built directly.
 
     The timestamp goes through the serializer's own field, once per distinct value
@@ -162,29 +164,98 @@ def log_entries_data(entries: Iterable[MissionLog]) -> list[dict]:
         text = timestamps.get(stamp)
         if text is None:
             text = timestamps[stamp] = timestamp_field.to_representation(stamp)
-        out.append(
-            {
-                "id": entry.id,
-                "timestamp": text,
-                "level": level_field.to_representation(entry.level),
-                "message": str(entry.message),
-                "data": entry.data,
-            }
-        )
+        item = {
+            "id": entry.id,
+            "timestamp": text,
+            "level": level_field.to_representation(entry.level),
+            "message": str(entry.message),
+            "data": entry.data,
+        }
+        if q:
+            item["matches"] = find_matches(item["message"], q)
+        out.append(item)
     return out
+
+
+class FoundLogEntrySerializer(LogEntrySerializer):
+    matches = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        required=False,
+        help_text="with ``q``: where the text occurs in ``message``, as "
+        "[start, end) character offsets",
+    )
+
+    class Meta(LogEntrySerializer.Meta):
+        fields = [*LogEntrySerializer.Meta.fields, "matches"]
+        read_only_fields = fields
 
 
 class MissionLogPageSerializer(serializers.Serializer):
     mission_id = serializers.UUIDField()
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    log = LogEntrySerializer(many=True)
+    count = serializers.IntegerField(help_text="lines matching the filters, in all")
+    next = serializers.URLField(
+        allow_null=True, help_text="the next page, or the lines after this one"
+    )
+    previous = serializers.URLField(
+        allow_null=True, help_text="the previous page, or the older lines"
+    )
+    log = FoundLogEntrySerializer(many=True)
+
+
+class LevelsField(serializers.CharField):
+    """``level=warning`` or ``level=warning,error``: any of these levels."""
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        levels = [part.strip() for part in text.split(",") if part.strip()]
+        unknown = [level for level in levels if level not in LogLevel.values]
+        if unknown or not levels:
+            raise serializers.ValidationError(
+                f"one or more of {', '.join(LogLevel.values)}, comma-separated"
+            )
+        return levels
 
 
 class MissionLogQuerySerializer(serializers.Serializer):
-    level = serializers.ChoiceField(LogLevel.choices, required=False)
-    after = serializers.IntegerField(min_value=0, required=False)
+    level = LevelsField(
+        required=False,
+        help_text="only these levels: one, or several comma-separated "
+        "(debug, info, warning, error)",
+    )
+    after = serializers.IntegerField(
+        min_value=0, required=False, help_text="only lines with a larger id"
+    )
+    before = serializers.IntegerField(
+        min_value=1, required=False, help_text="only lines with a smaller id"
+    )
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        trim_whitespace=False,
+        help_text="only lines whose message contains this text (any case); each "
+        "line then says where (`matches`)",
+    )
+    last = serializers.IntegerField(
+        min_value=1,
+        max_value=1000,
+        required=False,
+        help_text="the newest N lines (of those before `before`), oldest first; "
+        "`previous` links to the older ones. Without it, the log is paged from "
+        "its start with `page` and `page_size`",
+    )
+
+
+def find_matches(message: str, q: str) -> list[list[int]]:
+    """Where ``q`` occurs in ``message``, ignoring case: [start, end) pairs."""
+    haystack, needle = message.casefold(), q.casefold()
+    if len(haystack) != len(message) or not needle:
+        # Case folding changed the length (e.g. "ß"): fall back to lower().
+        haystack, needle = message.lower(), q.lower()
+    found, start = [], haystack.find(needle)
+    while start != -1 and needle:
+        found.append([start, start + len(needle)])
+        start = haystack.find(needle, start + len(needle))
+    return found
 
 
 class MissionStatsSerializer(serializers.Serializer):

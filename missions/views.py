@@ -1,6 +1,7 @@
 """Thin views: parse, call one service or selector, render."""
 
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -11,11 +12,15 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from brain.access.machines import machine_id
 from brain.api.pagination import StandardPagination
+from brain.api.renderers import JSONLinesRenderer, PlainTextRenderer
 from missions import selectors, services
+from missions.log_download import log_download
 from missions.models import Mission, MissionPriority, MissionStatus
 from missions.serializers import (
     LogEntryInputSerializer,
@@ -152,30 +157,92 @@ class MissionHistoryView(APIView):
 
 
 class MissionLogView(APIView):
-    """Read a mission's log in time order, or append one entry or a batch."""
+    """Read a mission's log (paged, the newest lines, searched, filtered by level,
+    or downloaded whole as text or JSON Lines), or append one entry or a batch."""
 
     read_permissions = ("missions.view_mission",)
 
     write_permissions = ("missions.add_missionlog",)
     # An agent's own token writes to the logs of the missions it holds.
     machine_writes = True
+    renderer_classes = [
+        *api_settings.DEFAULT_RENDERER_CLASSES,
+        PlainTextRenderer,
+        JSONLinesRenderer,
+    ]
 
     @extend_schema(
-        parameters=[MissionLogQuerySerializer], responses=MissionLogPageSerializer
+        parameters=[
+            MissionLogQuerySerializer,
+            OpenApiParameter(
+                "page", int, description="page mode: the page number, from 1"
+            ),
+            OpenApiParameter(
+                "page_size", int, description="page mode: lines per page (1-500)"
+            ),
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", "txt", "jsonl"],
+                description="txt or jsonl: the whole (filtered) log as a streamed "
+                "download; also by `Accept: text/plain` or `application/jsonl`",
+            ),
+        ],
+        responses={
+            (200, "application/json"): MissionLogPageSerializer,
+            (200, "text/plain"): OpenApiTypes.STR,
+            (200, "application/jsonl"): OpenApiTypes.STR,
+        },
     )
     def get(self, request, mission_id):
         query = MissionLogQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        entries = selectors.mission_log(mission_id, **query.validated_data)
+        params = query.validated_data
+        q = params.get("q")
+        entries = selectors.mission_log(
+            mission_id,
+            levels=params.get("level"),
+            after=params.get("after"),
+            before=params.get("before"),
+            q=q,
+        )
+        pk = str(selectors.parse_mission_id(mission_id))
+        fmt = getattr(request.accepted_renderer, "format", "json")
+        if fmt in ("txt", "jsonl"):
+            return log_download(pk, entries, fmt)
+        if "last" in params:
+            lines, older = selectors.mission_log_tail(entries, params["last"])
+            url = request.build_absolute_uri()
+            previous = (
+                replace_query_param(url, "before", lines[0].id)
+                if older and lines
+                else None
+            )
+            following = None
+            if "before" in params and lines:
+                following = remove_query_param(
+                    remove_query_param(
+                        replace_query_param(url, "after", lines[-1].id), "before"
+                    ),
+                    "last",
+                )
+            body = {
+                "mission_id": pk,
+                "count": entries.count(),
+                "next": following,
+                "previous": previous,
+                "log": log_entries_data(lines, q=q),
+            }
+            return Response(body)
         paginator = StandardPagination()
         page = paginator.paginate_queryset(entries, request, view=self)
         return Response(
             {
-                "mission_id": str(selectors.parse_mission_id(mission_id)),
+                "mission_id": pk,
                 "count": paginator.page.paginator.count,
                 "next": paginator.get_next_link(),
                 "previous": paginator.get_previous_link(),
-                "log": log_entries_data(page),
+                "log": log_entries_data(page, q=q),
             }
         )
 
