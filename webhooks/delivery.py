@@ -74,8 +74,11 @@ def check_url(url: str) -> None:
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
         if not _is_public(address):
+            where = (
+                "is" if str(address) == parsed.hostname.strip("[]") else "resolves to"
+            )
             raise AddressRefused(
-                f"{parsed.hostname} resolves to {address}, a loopback, private or "
+                f"{parsed.hostname} {where} {address}, a loopback, private or "
                 "link-local address (set WEBHOOKS_ALLOW_PRIVATE_NETWORKS=1 to allow)"
             )
 
