@@ -439,6 +439,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # One line per webhook request is the attempts console's job, not the log's.
+        "httpx": {"level": "WARNING"},
         # One JSON line per lockout, revocation, refused origin, slow-socket close.
         "brain.security": {"level": "INFO"},
     },

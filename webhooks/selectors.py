@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from brain.access.machines import confined_subject
 from brain.events.filters import EventFilter
 from brain.events.registry import readable_types
 from brain.events.selectors import events_after
@@ -24,6 +25,7 @@ def endpoint_filter(endpoint: Endpoint) -> EventFilter:
         list(endpoint.types or []),
         endpoint.subject or None,
         readable_types(endpoint.owner),
+        confined=confined_subject(endpoint.owner),
     )
 
 

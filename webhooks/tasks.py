@@ -23,9 +23,18 @@ def deliver_endpoint(endpoint_id: str) -> str:
     return services.endpoint_deliver(endpoint_id=endpoint_id)
 
 
+# Finished task rows are kept this long (the attempts are the console, not these).
+RESULTS_KEPT = timedelta(days=1)
+
+
 @task(queue_name=QUEUE, priority=10)
 def sweep_endpoints() -> int:
     woken = services.sweep()
+    DBTaskResult.objects.filter(
+        queue_name=QUEUE,
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
+        finished_at__lt=timezone.now() - RESULTS_KEPT,
+    ).delete()
     schedule_sweep(delay=settings.WEBHOOKS_SWEEP_SECONDS)
     return woken
 

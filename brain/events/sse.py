@@ -26,6 +26,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
 from brain import metrics
+from brain.access.machines import confined_subject
 from brain.events import cloudevent, revocation, selectors
 from brain.events.auth import _header, _user_for_token
 from brain.events.filters import EventFilter, FilterError
@@ -118,6 +119,8 @@ class EventSourceConsumer(AsyncHttpConsumer):
             )
         self.credential = revocation.credential_of(self.scope)
         self.readable = await run_db(readable_types, user)
+        # A machine token (an agent's or a robot's own) follows only its subject.
+        confined = await run_db(confined_subject, user)
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         last_event_id = _header(self.scope, b"last-event-id")
         try:
@@ -125,6 +128,7 @@ class EventSourceConsumer(AsyncHttpConsumer):
                 query.get("types", [None])[0],
                 query.get("subject", [None])[0],
                 self.readable,
+                confined=confined,
             )
             # A browser's reconnect repeats the URL (and its since=) and sends the
             # last id it saw: that one is where to resume.
