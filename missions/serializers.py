@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from rest_framework import serializers
 
-from brain.api.fields import BoundedJSONField, StrictUUIDField
+from brain.api.fields import BoundedJSONField, StrictUUIDField, json_size
 from missions.models import (
     LogLevel,
     Mission,
@@ -103,6 +103,10 @@ _MESSAGE_MAX = 10000
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
+def _too_large(data: dict) -> bool:
+    return json_size(data) > settings.API_JSON_FIELD_MAX_BYTES
+
+
 def log_entries_input(batch: list) -> list[dict] | None:
     """``LogEntryInputSerializer(data=batch, many=True).validated_data``, or ``None``.
 
@@ -132,7 +136,7 @@ def log_entries_input(batch: list) -> list[dict] | None:
             level = LogLevel.INFO
         if "data" in item:
             data = item["data"]
-            if type(data) is not dict:
+            if type(data) is not dict or (data and _too_large(data)):
                 return None
         else:
             data = {}
