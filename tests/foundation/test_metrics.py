@@ -148,3 +148,22 @@ def test_series_add_up_over_server_and_worker_processes(
     assert value(after, "brain_webhook_retries_pending") == 0
     lags = [v for (name, _), v in during.items() if name == "brain_hub_lag_events"]
     assert lags and all(lag >= 0 for lag in lags)
+
+
+@pytest.mark.django_db
+def test_the_grafana_dashboard_plots_series_that_exist():
+    import json
+    import re
+
+    from tests.servers import ROOT
+
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    used = {
+        re.sub(r"_(total|bucket|count|sum)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"brain_[a-z_]+", target["expr"])
+    }
+    text = Client().get("/metrics").text
+    exported = {family.name for family in text_string_to_metric_families(text)}
+    assert used and used <= exported, used - exported
