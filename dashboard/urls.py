@@ -19,6 +19,7 @@ urlpatterns = [
     path("events/", views.event_feed, name="events"),
     path("agents/", views.agents, name="agents"),
     path("robots/", views.robots, name="robots"),
+    path("robots/<str:robot_id>/", views.robot_detail, name="robot"),
     path("credits/", views.credits, name="credits"),
     path("events/per-minute/", views.events_per_minute, name="events-per-minute"),
     path(

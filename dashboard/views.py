@@ -20,6 +20,8 @@ from brain.events.filters import EventFilter, FilterError
 from brain.events.registry import registered_types
 from credits.serializers import LedgerEntrySerializer
 from dashboard import selectors
+from hardware import selectors as hardware_selectors
+from hardware.models import VELOCITY_BOUNDS
 from missions import selectors as mission_selectors
 from missions.models import LogLevel, MissionPriority, MissionStatus
 from supervisor.transitions import CONTROL_ACTIONS
@@ -62,6 +64,8 @@ def _render(request, template: str, page: str, *, config=None, **context):
             "missionUrl": reverse("dashboard:mission", args=[_ID_PLACEHOLDER]).replace(
                 str(_ID_PLACEHOLDER), "{id}"
             ),
+            "robotUrl": reverse("dashboard:robot", args=["x"]).replace("/x/", "/{id}/"),
+            "agentUrl": reverse("dashboard:agents") + "?agent={id}",
         },
     )
     return render(request, f"dashboard/{template}", context)
@@ -90,13 +94,17 @@ def mission_detail(request, mission_id):
     except NotFound:
         raise Http404(f"mission {mission_id} not found") from None
     level = request.GET.get("level", "")
+    level_choices = [(value, value) for value in LogLevel.values]
+    level_choices.append(("warning,error", "warnings and errors"))
     return _render(
         request,
         "mission.html",
         "mission",
         mission=mission,
-        levels=LogLevel.values,
-        level=level if level in LogLevel.values else "",
+        level_choices=level_choices,
+        level=level if level in dict(level_choices) else "",
+        q=request.GET.get("q", "")[:200],
+        log_url=reverse("mission-log", args=[mission.id]),
         can_change=request.user.has_perm("missions.change_mission"),
     )
 
@@ -108,13 +116,23 @@ def event_feed(request):
     for name in declared:
         modules.setdefault(name.split(".", 1)[0], []).append(name)
     known = {*declared, *(f"{module}.*" for module in modules)}
-    selected = [t for t in request.GET.getlist("types") if t in known]
+    asked = [
+        t.strip()
+        for value in request.GET.getlist("types")
+        for t in value.split(",")
+        if t.strip()
+    ]
+    selected = [t for t in asked if t in known]
+    # An unknown type is named, and the feed stays empty: showing every event would
+    # pass a typo off as "nothing happened" or as "everything matched".
+    unknown = [t for t in asked if t not in known]
     return _render(
         request,
         "events.html",
         "events",
         modules=modules,
         selected_types=selected,
+        unknown_types=unknown,
         config={"eventsPerMinuteUrl": reverse("dashboard:events-per-minute")},
     )
 
@@ -143,6 +161,33 @@ def robots(request):
         "robots.html",
         "robots",
         can_command=request.user.has_perm("hardware.add_robotcommand"),
+    )
+
+
+@login_required
+def robot_detail(request, robot_id):
+    """One robot: its state, battery and commands, and a drive control for operators."""
+    try:
+        robot = hardware_selectors.robot_get(robot_id)
+    except NotFound:
+        raise Http404(f"robot {robot_id} not found") from None
+    return _render(
+        request,
+        "robot.html",
+        "robots",
+        robot=robot,
+        can_command=request.user.has_perm("hardware.add_robotcommand"),
+        velocity_fields=[
+            ("linear_x", "linear x (m/s, forward)"),
+            ("linear_y", "linear y (m/s, left)"),
+            ("angular_z", "angular z (rad/s, left)"),
+        ],
+        # The bounds the API enforces on each velocity field (every model today).
+        config={
+            "velocityBounds": {
+                name: list(bounds) for name, bounds in VELOCITY_BOUNDS.items()
+            }
+        },
     )
 
 

@@ -16,6 +16,8 @@
   const search = (query.get("search") || "").trim();
   const searchTerms = search.toLowerCase().split(/[\s,]+/).filter(Boolean);
   const PAGE_SIZE = 50;
+  const filtered = Boolean(search) || query.getAll("status").length > 0;
+  let loaded = false; // the columns' counts are known (after the first load)
 
   const columns = {};
   for (const el of board.querySelectorAll("[data-column]")) {
@@ -24,6 +26,7 @@
       list: el.querySelector("[data-cards]"),
       count: el.querySelector("[data-count]"),
       more: el.querySelector("[data-more]"),
+      empty: el.querySelector("[data-empty]"),
       total: 0,
       next: null,
     };
@@ -85,8 +88,11 @@
   }
 
   function showCount(column) {
-    column.count.textContent = String(Math.max(column.total, column.list.children.length));
+    const count = Math.max(column.total, column.list.children.length);
+    column.count.textContent = String(count);
     column.more.hidden = !column.next;
+    column.empty.hidden = count > 0 || !loaded;
+    chartSoon();
   }
 
   /** The status a mission left, for missions whose card was not on the board. */
@@ -172,6 +178,7 @@
       column.total = page.count;
       column.next = page.next;
     });
+    loaded = true;
     statuses.forEach((status, index) => {
       for (const mission of pages[index].results) place(mission, { loaded: true });
       showCount(columns[status]);
@@ -207,38 +214,49 @@
 
   // The chart ---------------------------------------------------------------------
 
+  // The columns' counts, so the chart shows what the filters select: the statuses
+  // chosen, the missions the search matches.
+  const shownStatuses = Object.keys(columns);
   const statusChart = B.chart(document.getElementById("status-chart"), {
     type: "doughnut",
     data: {
-      labels: config.statuses,
+      labels: shownStatuses,
       datasets: [
         {
-          data: config.statuses.map(() => 0),
-          backgroundColor: config.statuses.map((s) => B.STATUS_COLORS[s]),
+          data: shownStatuses.map(() => 0),
+          backgroundColor: shownStatuses.map((s) => B.STATUS_COLORS[s]),
         },
       ],
     },
     options: { plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } } },
   });
   const totalLine = document.getElementById("stats-total");
+  const boardEmpty = document.getElementById("board-empty");
 
-  const loadStats = B.coalesce(async () => {
-    const stats = await api("/api/missions/stats");
+  function updateChart() {
+    if (!loaded) return;
+    const counts = shownStatuses.map((s) =>
+      Math.max(columns[s].total, columns[s].list.children.length)
+    );
+    const total = counts.reduce((a, b) => a + b, 0);
     if (statusChart) {
-      statusChart.data.datasets[0].data = config.statuses.map((s) => stats.by_status[s] || 0);
+      statusChart.data.datasets[0].data = counts;
       statusChart.update();
     }
-    totalLine.textContent = `${stats.total} mission${stats.total === 1 ? "" : "s"} in all`;
-    totalLine.dataset.total = String(stats.total);
-  });
-  const statsSoon = B.debounce(loadStats, 250);
+    const noun = `mission${total === 1 ? "" : "s"}`;
+    totalLine.textContent = filtered ? `${total} ${noun} match the filters` : `${total} ${noun} in all`;
+    totalLine.dataset.total = String(total);
+    boardEmpty.hidden = total > 0;
+  }
+  const chartSoon = B.debounce(updateChart, 100);
 
   // Live ----------------------------------------------------------------------------
 
   B.live({
     types: "mission.created,mission.status_changed",
     onSync: async () => {
-      await Promise.all([loadAll(), loadStats()]);
+      await loadAll();
+      updateChart();
     },
     onEvent: (event) => {
       const payload = event.payload;
@@ -251,7 +269,6 @@
         }
       }
       if (stale.size) refresh();
-      statsSoon();
     },
   });
 

@@ -33,6 +33,27 @@
   }
   Brain.h = h;
 
+  // On a phone, a table with class "stack" shows each row as a card whose cells
+  // carry their column's name (CSS: td::before { content: attr(data-label) }).
+  function labelCells(table) {
+    const head = table.tHead && table.tHead.rows[0];
+    if (!head) return;
+    const names = [...head.cells].map((cell) => cell.textContent.trim());
+    for (const body of table.tBodies) {
+      for (const row of body.rows) {
+        if (row.cells.length === 1 && row.cells[0].colSpan > 1) continue;
+        [...row.cells].forEach((cell, i) => {
+          if (!("label" in cell.dataset)) cell.dataset.label = names[i] || "";
+        });
+      }
+    }
+  }
+  for (const table of document.querySelectorAll("table.stack")) {
+    labelCells(table);
+    const observer = new MutationObserver(() => labelCells(table));
+    for (const body of table.tBodies) observer.observe(body, { childList: true });
+  }
+
   // REST ------------------------------------------------------------------------
 
   class ApiError extends Error {

@@ -1,7 +1,8 @@
 /*
  * Robots: online, battery, last seen and last command, live; a Stop button (a
- * zero-velocity command) for operators; battery over time and the commands of the
- * robot chosen (kept in the URL as ?robot=).
+ * zero-velocity command) for operators; the battery of every robot over time, one
+ * line each, and the commands of the robot chosen (kept in the URL as ?robot=).
+ * Each robot's own page drives it.
  */
 (function () {
   "use strict";
@@ -43,7 +44,12 @@
     const state = robot.state || {};
     const online = robot.online ? "online" : "offline";
     const cells = [
-      h("td", {}, h("strong", {}, robot.name), h("div", { class: "muted mono" }, robot.robot_id)),
+      h(
+        "td",
+        { dataset: { label: "Robot" } },
+        h("a", { href: B.config.robotUrl.replace("{id}", encodeURIComponent(robot.robot_id)), class: "robot-link" }, h("strong", {}, robot.name)),
+        h("div", { class: "muted mono" }, robot.robot_id)
+      ),
       h("td", {}, robot.model),
       h("td", {}, h("span", { class: "state", dataset: { state: online } }, online)),
       h("td", {}, battery(state.battery_percentage)),
@@ -99,43 +105,62 @@
 
   // The chosen robot ---------------------------------------------------------------
 
-  const batteryChart = B.timeChart(document.getElementById("battery-chart"), {
-    label: "battery %",
-    color: "#16a34a",
-    y: { min: 0, max: 100 },
+  // Battery of every robot at once: one line per robot.
+  const PALETTE = ["#16a34a", "#2563eb", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#dc2626"];
+  const batteryChart = B.chart(document.getElementById("battery-chart"), {
+    type: "line",
+    data: { datasets: [] },
+    options: {
+      parsing: false,
+      plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
+      scales: {
+        x: {
+          type: "linear",
+          ticks: { maxTicksLimit: 6, callback: (value) => B.clock(new Date(value)).slice(0, 5) },
+        },
+        y: { min: 0, max: 100 },
+      },
+    },
   });
   const batterySeqs = new Set();
+
+  function batteryLine(robotId) {
+    let line = batteryChart.data.datasets.find((set) => set.label === robotId);
+    if (!line) {
+      const color = PALETTE[batteryChart.data.datasets.length % PALETTE.length];
+      line = { label: robotId, data: [], borderColor: color, backgroundColor: color, pointRadius: 0, borderWidth: 2, tension: 0.2 };
+      batteryChart.data.datasets.push(line);
+      batteryChart.data.datasets.sort((a, b) => (a.label < b.label ? -1 : 1));
+    }
+    return line;
+  }
 
   function addBattery(event) {
     if (!batteryChart || batterySeqs.has(event.meta.seq)) return;
     const value = event.payload.battery_percentage;
     if (typeof value !== "number") return;
     batterySeqs.add(event.meta.seq);
-    const points = batteryChart.data.datasets[0].data;
+    const points = batteryLine(event.payload.robot_id).data;
     points.push({ x: event.timestamp * 1000, y: value });
     if (points.length > MAX_POINTS) points.splice(0, points.length - MAX_POINTS);
   }
   const chartSoon = B.debounce(() => batteryChart && batteryChart.update(), 200);
 
-  async function loadSelected(head) {
-    document.getElementById("battery-robot").textContent = selected ? `· ${selected}` : "· choose a robot";
-    document.getElementById("commands-robot").textContent = selected ? `· ${selected}` : "";
+  async function loadBattery(head) {
+    if (!batteryChart) return;
+    const events = await B.recentEvents({ types: "hardware.state_reported", head, window: 20000 });
     batterySeqs.clear();
-    if (batteryChart) batteryChart.data.datasets[0].data = [];
-    commandRows.replaceChildren();
-    if (!selected) {
-      if (batteryChart) batteryChart.update();
-      return;
-    }
-    const [events] = await Promise.all([
-      B.recentEvents({ types: "hardware.state_reported", subject: `robot_${selected}`, head, window: 20000 }),
-      loadCommands(),
-    ]);
+    batteryChart.data.datasets = [];
     for (const event of events) addBattery(event);
-    if (batteryChart) {
-      batteryChart.data.datasets[0].data.sort((a, b) => a.x - b.x);
-      batteryChart.update();
-    }
+    for (const line of batteryChart.data.datasets) line.data.sort((a, b) => a.x - b.x);
+    batteryChart.update();
+  }
+
+  async function loadSelected() {
+    document.getElementById("commands-robot").textContent = selected ? `· ${selected}` : "";
+    commandRows.replaceChildren();
+    if (!selected) return;
+    await loadCommands();
   }
 
   async function loadCommands() {
@@ -160,22 +185,21 @@
 
   // Live ----------------------------------------------------------------------------
 
-  const live = B.live({
+  B.live({
     types: "hardware.state_reported,hardware.command_sent,hardware.command_acknowledged",
     onSync: async (_reason, head) => {
       await loadAll();
-      await loadSelected(head);
+      await Promise.all([loadSelected(), loadBattery(head)]);
       for (const row of rows.children) row.classList.toggle("selected", row.dataset.robotId === selected);
     },
     onEvent: (event) => {
       const id = event.payload.robot_id;
       stale.add(id);
       refresh();
-      if (id !== selected) return;
       if (event.type === "hardware.state_reported") {
         addBattery(event);
         chartSoon();
-      } else {
+      } else if (id === selected) {
         commandsSoon();
       }
     },
@@ -207,7 +231,7 @@
     window.history.replaceState(null, "", url);
     for (const other of rows.children) other.classList.toggle("selected", other === row);
     try {
-      await loadSelected(live.lastSeq);
+      await loadSelected();
     } catch (error) {
       B.flash(B.explain(error));
     }
