@@ -232,14 +232,13 @@ def test_account_is_not_edited_or_deleted_in_admin(admin_client_for):
 
 
 def test_ledger_is_read_only_and_filterable(admin_client_for):
-    import uuid
-
     from credits import services
+    from tests.missions.factories import make_mission
 
     client = admin_client_for()
     make_account("rover-1", "10")
     make_account("rover-2", "10")
-    mission_id = uuid.uuid4()
+    mission_id = make_mission().id
     services.credits_consume(
         agent_id="rover-1", amount="3", reason="survey", mission_id=mission_id
     )

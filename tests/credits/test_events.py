@@ -1,7 +1,5 @@
 """Every credits event: type, source, target and payload, and nothing on rollback."""
 
-import uuid
-
 import pytest
 from django.db import transaction
 
@@ -10,6 +8,7 @@ from credits.models import Account, LedgerEntry
 from tests.conftest import EventLogView, sent, settle
 from tests.credits.factories import make_account
 from tests.delivery import assert_delivered_as_stored
+from tests.missions.factories import make_mission
 
 pytestmark = pytest.mark.django_db
 
@@ -125,8 +124,8 @@ def test_allocate_emits_allocated(api, delivered, django_capture_on_commit_callb
 
 def test_consume_emits_consumed(api, delivered, django_capture_on_commit_callbacks):
     make_account("agent-1", "10.00")
+    mission_id = make_mission().id
     settle()
-    mission_id = uuid.uuid4()
     events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api.post(
@@ -171,8 +170,12 @@ def test_consume_without_mission_has_null_mission_id(api):
 
 def test_refund_emits_refunded(api, delivered, django_capture_on_commit_callbacks):
     make_account("agent-1", "10.00")
+    mission_id = make_mission().id
+    # What the mission consumed caps what may be refunded for it.
+    services.credits_consume(
+        agent_id="agent-1", amount="1", reason="inference", mission_id=mission_id
+    )
     settle()
-    mission_id = uuid.uuid4()
     events = EventLogView()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api.post(
@@ -194,7 +197,7 @@ def test_refund_emits_refunded(api, delivered, django_capture_on_commit_callback
     assert event["payload"] == {
         "agent_id": "agent-1",
         "amount": "0.75",
-        "balance": "10.75",
+        "balance": "9.75",
         "reason": "mission failed",
         "mission_id": str(mission_id),
         "transaction_id": entry.pk,

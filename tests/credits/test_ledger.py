@@ -1,7 +1,6 @@
 """The ledger's rules: append-only, never negative, idempotent, always the balance."""
 
 import random
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -12,6 +11,7 @@ from credits import services
 from credits.models import Account, LedgerEntry
 from tests.conftest import EventLogView
 from tests.credits.factories import balance_of, ledger_sum, make_account
+from tests.missions.factories import make_mission
 
 pytestmark = pytest.mark.django_db
 
@@ -245,10 +245,14 @@ def test_balance_is_the_sum_of_the_ledger_after_a_random_mix(seed):
     agents = [f"agent-{n}" for n in range(4)]
     for agent_id in agents:
         make_account(agent_id, str(rng.choice([0, 5, 50])))
+    missions = [make_mission(name=f"m{n}").id for n in range(3)]
     initial_entries = LedgerEntry.objects.count()
     events = EventLogView()
     accepted = refused = replayed = 0
     keyed: list[dict] = []
+    # What each agent may still have refunded for each mission: what it consumed
+    # for it, less what was refunded for it.
+    refundable: dict[tuple, Decimal] = {}
     for step in range(300):
         operation = rng.choices(
             ["allocate", "consume", "refund", "replay"], weights=[2, 6, 1, 1]
@@ -271,16 +275,26 @@ def test_balance_is_the_sum_of_the_ledger_after_a_random_mix(seed):
             "amount": Decimal(rng.randint(1, 3000)) / 100,
             "reason": f"step {step}",
         }
-        if kind != "allocate":
-            params["mission_id"] = uuid.uuid4()
+        if kind != "allocate" and rng.random() < 0.8:
+            params["mission_id"] = rng.choice(missions)
         if rng.random() < 0.3:
             params["idempotency_key"] = f"key-{step}"
+        linked = (params["agent_id"], params.get("mission_id"))
         try:
             movement = getattr(services, f"credits_{kind}")(**params)
         except Conflict as exc:
-            assert exc.detail == "insufficient credits"
+            if kind == "refund":
+                assert linked[1] is not None
+                assert params["amount"] > refundable.get(linked, 0)
+                assert exc.detail.startswith(f"a refund for mission {linked[1]}")
+            else:
+                assert exc.detail == "insufficient credits"
             refused += 1
             continue
+        if linked[1] is not None and kind != "allocate":
+            sign = 1 if kind == "consume" else -1
+            refundable[linked] = refundable.get(linked, 0) + sign * params["amount"]
+            assert refundable[linked] >= 0
         accepted += 1
         if "idempotency_key" in params:
             keyed.append(
