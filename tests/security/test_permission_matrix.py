@@ -141,6 +141,13 @@ API_ROUTES: dict[str, Api] = {
         write_permissions=("hardware.add_robotcommand",),
     ),
     "hardware-robot-commands": Api(read_permissions=HARDWARE),
+    # An operator issues a robot its own token (201, shown once) or revokes it.
+    "hardware-robot-token": Api(
+        read_permissions=HARDWARE,
+        reads=(),
+        writes=("POST", "DELETE"),
+        write_permissions=("hardware.change_robot",),
+    ),
     "hardware-command-ack": Api(
         read_permissions=HARDWARE,
         reads=(),
@@ -154,6 +161,13 @@ API_ROUTES: dict[str, Api] = {
         write_permissions=("supervisor.add_agent", "supervisor.change_agent"),
     ),
     "supervisor-agent-detail": Api(read_permissions=SUPERVISOR),
+    # An operator issues an agent its own token (201, shown once) or revokes it.
+    "supervisor-agent-token": Api(
+        read_permissions=SUPERVISOR,
+        reads=(),
+        writes=("POST", "DELETE"),
+        write_permissions=AGENT_CHANGE,
+    ),
     "supervisor-agent-heartbeat": Api(
         read_permissions=SUPERVISOR,
         reads=(),
