@@ -62,14 +62,18 @@ def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 def check_url(url: str) -> None:
     """Refuse a URL that is not http(s), or whose host resolves to a loopback,
     private or link-local address, unless ``WEBHOOKS_ALLOW_PRIVATE_NETWORKS``."""
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+        port = parsed.port
+    except ValueError as exc:
+        raise AddressRefused(f"not a valid URL ({exc})") from None
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise AddressRefused("expected an http:// or https:// URL with a host")
     if settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS:
         return
     try:
-        infos = socket.getaddrinfo(parsed.hostname, parsed.port or 443, 0, 0, 0)
-    except (socket.gaierror, UnicodeError) as exc:
+        infos = socket.getaddrinfo(parsed.hostname, port or 443, 0, 0, 0)
+    except (OSError, UnicodeError, ValueError) as exc:
         raise AddressRefused(f"{parsed.hostname} does not resolve ({exc})") from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%", 1)[0])

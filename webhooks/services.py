@@ -28,7 +28,7 @@ from brain.errors import Invalid, NotFound
 from brain.events import cloudevent
 from brain.events.filters import FilterError
 from brain.events.models import EventLog
-from brain.events.selectors import events_after, log_head
+from brain.events.selectors import events_after, log_head, needs_reset
 from webhooks import delivery, selectors
 from webhooks.models import (
     Attempt,
@@ -315,6 +315,16 @@ def _pending(endpoint: Endpoint, lease: _Lease, limit: int) -> list:
         Replay.objects.filter(id=replay.id).update(finished_at=timezone.now())
     head = log_head()
     rows = events_after(endpoint.cursor, event_filter=event_filter, limit=limit)
+    if rows and needs_reset(endpoint.cursor, head):
+        # The socket's reset rule: retention may have pruned some of what follows
+        # the cursor. A receiver cannot refetch, so say it where operators look.
+        logger.warning(
+            "webhook endpoint %s: events after seq %s may have been pruned before "
+            "delivery; continuing with seq %s",
+            endpoint.id,
+            endpoint.cursor,
+            rows[0].seq,
+        )
     if rows:
         return [(row, None) for row in rows]
     if head > endpoint.cursor:

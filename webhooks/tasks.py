@@ -29,13 +29,15 @@ RESULTS_KEPT = timedelta(days=1)
 
 @task(queue_name=QUEUE, priority=10)
 def sweep_endpoints() -> int:
-    woken = services.sweep()
-    DBTaskResult.objects.filter(
-        queue_name=QUEUE,
-        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
-        finished_at__lt=timezone.now() - RESULTS_KEPT,
-    ).delete()
-    schedule_sweep(delay=settings.WEBHOOKS_SWEEP_SECONDS)
+    try:
+        woken = services.sweep()
+        DBTaskResult.objects.filter(
+            queue_name=QUEUE,
+            status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
+            finished_at__lt=timezone.now() - RESULTS_KEPT,
+        ).delete()
+    finally:
+        schedule_sweep(delay=settings.WEBHOOKS_SWEEP_SECONDS)
     return woken
 
 

@@ -9,8 +9,11 @@ its deliveries to one worker at a time, in ``seq`` order.
 import logging
 import signal
 import threading
+import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
@@ -63,13 +66,31 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, shutdown)
         signal.signal(signal.SIGTERM, shutdown)
         running = [
-            threading.Thread(target=w.run, name=w.worker_id, daemon=True)
+            threading.Thread(
+                target=self._run_forever, args=(w,), name=w.worker_id, daemon=True
+            )
             for w in workers
         ]
         for thread in running:
             thread.start()
         self.stdout.write(f"webhooks worker {name}: {len(workers)} threads")
         self.stdout.flush()
-        stop.wait()
+        # Keep one sweep queued whatever happened to the last (idempotent).
+        while not stop.wait(settings.WEBHOOKS_SWEEP_SECONDS):
+            try:
+                schedule_sweep(delay=settings.WEBHOOKS_SWEEP_SECONDS)
+            except Exception as exc:  # noqa: BLE001 - the database may be down
+                logger.warning("could not queue the webhook sweep: %r", exc)
         for thread in running:
             thread.join(timeout=30)
+
+    @staticmethod
+    def _run_forever(worker: Worker) -> None:
+        """The library's loop, restarted when the database fails under it."""
+        while worker.running:
+            try:
+                worker.run()
+            except Exception:  # noqa: BLE001 - keep the thread serving
+                logger.exception("webhooks worker thread failed; restarting in 1 s")
+                close_old_connections()
+                time.sleep(1.0)
