@@ -396,7 +396,7 @@
     if (!el) return;
     for (const other of logEl.querySelectorAll(".line.target")) other.classList.remove("target");
     el.classList.add("target");
-    logEl.scrollTop = el.offsetTop - logEl.clientHeight / 3;
+    el.scrollIntoView({ block: "center" });
     follow = false;
     showCounts();
   }
