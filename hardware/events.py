@@ -27,11 +27,18 @@ else, including repeating the current status, is refused with 409 and
 
 from pydantic import Field
 
-from brain.events import Payload, declare
+from brain.events import Payload, declare, declare_subject
+from hardware.models import ROBOT_ID_PATTERN
 
 SOURCE = "hardware_service"
 READ = "hardware.view_robot"
 ROBOT_TARGET = "robot_{robot_id}"
+declare_subject(
+    "robot",
+    pattern=ROBOT_ID_PATTERN.strip("^$"),
+    rule="a robot's id is 1 to 64 lowercase letters, digits, _ or -",
+    example="go2-alpha",
+)
 ROBOT = ("robot_{robot_id}",)
 
 

@@ -15,11 +15,17 @@ is about its mission.
 
 from pydantic import Field
 
-from brain.events import Payload, declare
+from brain.events import Payload, declare, declare_subject
 
 SOURCE = "missions_service"
 READ = "missions.view_mission"
 MISSION = ("mission_{mission_id}",)
+declare_subject(
+    "mission",
+    pattern=r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    rule="a mission's id is a UUID, lowercase, with hyphens",
+    example="3f2b8c1e-0d4a-4c6e-9b7a-5e1f2d3c4b5a",
+)
 
 
 class MissionCreated(Payload):

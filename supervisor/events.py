@@ -86,7 +86,8 @@ down, every call checks afresh.
 
 from pydantic import Field
 
-from brain.events import Payload, declare
+from brain.events import Payload, declare, declare_subject
+from brain.identifiers import IDENTIFIER_CHARS, IDENTIFIER_RULE
 from supervisor.transitions import transition_table
 
 __doc__ = __doc__.replace("{table}", transition_table())
@@ -94,6 +95,12 @@ __doc__ = __doc__.replace("{table}", transition_table())
 SOURCE = "supervisor_service"
 READ = "supervisor.view_agent"
 AGENT_TARGET = "agent_{agent_id}"
+declare_subject(
+    "agent",
+    pattern=IDENTIFIER_CHARS,
+    rule=f"an agent's id is {IDENTIFIER_RULE}",
+    example="rover-7",
+)
 AGENT = ("agent_{agent_id}",)
 
 

@@ -4,7 +4,13 @@
 with ``declare()`` in their own ``events.py``; see ``brain/events/README.md``.
 """
 
-from brain.events.registry import EventType, Payload, declare, registered_types
+from brain.events.registry import (
+    EventType,
+    Payload,
+    declare,
+    declare_subject,
+    registered_types,
+)
 
 
 def emit(type: str, payload: dict, **kwargs):
@@ -21,4 +27,12 @@ def emit_many(items, **kwargs):
     return _emit_many(items, **kwargs)
 
 
-__all__ = ["EventType", "Payload", "declare", "emit", "emit_many", "registered_types"]
+__all__ = [
+    "EventType",
+    "Payload",
+    "declare",
+    "declare_subject",
+    "emit",
+    "emit_many",
+    "registered_types",
+]

@@ -55,6 +55,19 @@ def _parse_since(value) -> int | None:
     return since
 
 
+async def _check_since(since: int | None) -> None:
+    """A ``since`` past the log's head names no event: refused, saying so (a
+    ``since`` older than retention is a ``reset``, see ``_subscribe``)."""
+    if since is None:
+        return
+    head = await run_db(selectors.log_head)
+    if since > head:
+        raise FilterError(
+            f"since: {since} is past the log's head ({head}); no event has that seq "
+            "yet. Leave since out to start from now."
+        )
+
+
 class EventStreamConsumer(AsyncWebsocketConsumer):
     # No channel per socket: the process's hub holds the only one.
     channel_layer_alias = "__hub_only__"
@@ -107,6 +120,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
                 confined=self.confined,
             )
             since = _parse_since(query.get("since", [None])[0])
+            await _check_since(since)
         except FilterError as exc:
             await self.accept()
             await self.send(_control("error", detail=str(exc)))
@@ -330,6 +344,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
                 confined=self.confined,
             )
             since = _parse_since(message.get("since"))
+            await _check_since(since)
         except FilterError as exc:
             return await self._error(str(exc))
         await self._subscribe(event_filter, self.position if since is None else since)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from brain.events.registry import registered_types
+from brain.events.registry import registered_types, subject_kinds, used_subject_kinds
 from brain.identifiers import IDENTIFIER_CHARS
 
 TYPE_PATTERN = re.compile(r"^[a-z0-9_.*]{1,100}$")
@@ -16,6 +16,30 @@ MAX_PATTERNS = 20
 
 class FilterError(ValueError):
     """A filter value the client sent is not valid; the message names it."""
+
+
+def _matches_a_type(pattern: str, known) -> bool:
+    if pattern == "*":
+        return True
+    regex = re.compile(re.escape(pattern).replace(r"\*", ".*") + "$")
+    return any(regex.match(name) for name in known)
+
+
+def _check_subject(subject: str) -> None:
+    """A subject of a kind some type uses, with an id of that kind's shape."""
+    kind, ident = SUBJECT.match(subject).groups()
+    used = used_subject_kinds()
+    if kind not in used:
+        raise FilterError(
+            f"subject: no event is about a {kind!r}; the kinds are "
+            + ", ".join(sorted(used))
+        )
+    declared = subject_kinds().get(kind)
+    if declared is not None and not declared.accepts(ident):
+        raise FilterError(
+            f"subject: {subject!r} is not a {kind} subject: {declared.rule} "
+            f"(e.g. {kind}_{declared.example})"
+        )
 
 
 @dataclass(frozen=True)
@@ -48,9 +72,15 @@ class EventFilter:
             raise FilterError("types: expected a comma-separated string or a list")
         if len(patterns) > MAX_PATTERNS:
             raise FilterError(f"types: at most {MAX_PATTERNS} patterns")
+        known = registered_types()
         for pattern in patterns:
             if not TYPE_PATTERN.match(pattern):
                 raise FilterError(f"types: invalid pattern {pattern!r}")
+            if not _matches_a_type(pattern, known):
+                raise FilterError(
+                    f"types: no event type matches {pattern!r}; the types are "
+                    "listed at GET /api/events/types"
+                )
         if subject in ("", None):
             subject = None
         elif not isinstance(subject, str) or not SUBJECT.match(subject):
@@ -58,6 +88,8 @@ class EventFilter:
                 "subject: expected <kind>_<id>, e.g. mission_<id>, robot_<id>, "
                 "agent_<id>"
             )
+        else:
+            _check_subject(subject)
         if confined is not None:
             if subject is None:
                 subject = confined

@@ -144,6 +144,52 @@ def declare(
     return event_type
 
 
+@dataclass(frozen=True)
+class SubjectKind:
+    """What follows ``<kind>_`` in a subject: ids of that kind match ``pattern``."""
+
+    kind: str
+    pattern: str
+    rule: str
+    example: str
+
+    def accepts(self, ident: str) -> bool:
+        return re.fullmatch(self.pattern, ident) is not None
+
+
+_SUBJECT_KINDS: dict[str, SubjectKind] = {}
+
+
+def declare_subject(kind: str, *, pattern: str, rule: str, example: str) -> SubjectKind:
+    """Declare a subject kind (``mission``, ``robot``, ...) and the shape of its ids,
+    so a filter naming a malformed subject is refused instead of matching nothing."""
+    if not re.fullmatch(r"[a-z]+", kind):
+        raise EventDeclarationError(f"subject kind {kind!r} must be lowercase letters")
+    subject_kind = SubjectKind(kind, pattern, rule, example)
+    if not subject_kind.accepts(example):
+        raise EventDeclarationError(f"{kind}: the example {example!r} does not match")
+    existing = _SUBJECT_KINDS.get(kind)
+    if existing is not None and existing != subject_kind:
+        raise EventDeclarationError(f"subject kind {kind} is already declared")
+    _SUBJECT_KINDS[kind] = subject_kind
+    return subject_kind
+
+
+def subject_kinds() -> dict[str, SubjectKind]:
+    return dict(_SUBJECT_KINDS)
+
+
+def used_subject_kinds() -> set[str]:
+    """The kinds the declared types' targets and subject rules name."""
+    kinds = set()
+    for event_type in _REGISTRY.values():
+        for rule in (event_type.target, *event_type.subjects):
+            match = SUBJECT_RULE.match(rule or "")
+            if match:
+                kinds.add(match.group(1))
+    return kinds
+
+
 def get(name: str) -> EventType:
     try:
         return _REGISTRY[name]

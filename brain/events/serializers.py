@@ -1,4 +1,39 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+LATEST = "latest"
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 0},
+            {"type": "string", "enum": [LATEST]},
+        ],
+        "description": "A `seq`: the events after it. `latest`: none, only the "
+        "log's head as `last_seq`, to follow from now. A `seq` past the head is a "
+        "409.",
+    }
+)
+class CursorField(serializers.Field):
+    """A non-negative ``seq``, or ``"latest"``."""
+
+    default_error_messages = {
+        "invalid": f'expected a non-negative integer or "{LATEST}"',
+    }
+
+    def to_internal_value(self, data):
+        if data == LATEST:
+            return LATEST
+        if isinstance(data, bool):
+            self.fail("invalid")
+        text = str(data)
+        if not (text.isascii() and text.isdigit()):
+            self.fail("invalid")
+        return int(text)
+
+    def to_representation(self, value):
+        return value
 
 
 class EnvelopeMetaSerializer(serializers.Serializer):
@@ -50,7 +85,7 @@ class EventPageSerializer(serializers.Serializer):
 
 
 class EventQuerySerializer(serializers.Serializer):
-    after = serializers.IntegerField(min_value=0, default=0)
+    after = CursorField(default=0)
     types = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     subject = serializers.CharField(required=False, allow_blank=True, max_length=100)
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)

@@ -6,11 +6,13 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from brain.access.machines import confined_subject
+from brain.errors import Conflict
 from brain.events import cloudevent
 from brain.events.filters import EventFilter, FilterError
 from brain.events.registry import readable_types
-from brain.events.selectors import events_after
+from brain.events.selectors import events_after, log_head
 from brain.events.serializers import (
+    LATEST,
     CloudEventSerializer,
     EventPageSerializer,
     EventQuerySerializer,
@@ -61,6 +63,7 @@ class EventHistoryView(APIView):
                 description="A JSON array of CloudEvents 1.0; the cursor is the "
                 "Brain-Last-Seq header.",
             ),
+            409: OpenApiResponse(description="`after` is past the log's head"),
         },
     )
     def get(self, request):
@@ -68,10 +71,19 @@ class EventHistoryView(APIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         event_filter = parse_event_filter(params, request.user)
-        rows = events_after(
-            params["after"], event_filter=event_filter, limit=params["limit"]
-        )
-        last_seq = rows[-1].seq if rows else params["after"]
+        after = params["after"]
+        if after == LATEST:
+            after = log_head()
+            rows = []
+        else:
+            rows = events_after(after, event_filter=event_filter, limit=params["limit"])
+            if not rows and after > (head := log_head()):
+                raise Conflict(
+                    f"after: {after} is past the log's head ({head}); no event has "
+                    "that seq yet. after=latest starts from now.",
+                    last_seq=head,
+                )
+        last_seq = rows[-1].seq if rows else after
         if isinstance(request.accepted_renderer, CloudEventsBatchRenderer):
             batch = [cloudevent.to_cloudevent(row.envelope()) for row in rows]
             return Response(batch, headers={LAST_SEQ_HEADER: str(last_seq)})

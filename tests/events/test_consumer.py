@@ -120,7 +120,7 @@ async def test_filters_by_type_pattern_and_subject(token):
 
 
 async def test_subscribe_message_changes_filters(token):
-    ws = await connect(token, "types=nothing.matches")
+    ws = await connect(token, "types=mission.created")
     await frame(ws)
     await ws.send_json_to({"action": "subscribe", "types": "widget.created"})
     assert (await frame(ws))["control"] == "subscribed"
