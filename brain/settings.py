@@ -337,6 +337,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["brain.api.schema.drop_trailing_slash_twins"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "brain.api.schema.name_integer_enums",
+    ],
     # Several models have a ``status``/``state`` field: name each choice set once.
     "ENUM_NAME_OVERRIDES": {
         "MissionStatusEnum": "missions.models.MissionStatus",

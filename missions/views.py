@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     inline_serializer,
 )
@@ -247,7 +248,14 @@ class MissionLogView(APIView):
         )
 
     @extend_schema(
-        request=LogEntryInputSerializer(many=True),
+        request=PolymorphicProxySerializer(
+            component_name="LogEntriesInput",
+            serializers=[LogEntryInputSerializer, LogEntryInputSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        description="One entry (an object) or a batch (an array of them, at most "
+        "`MISSIONS_LOG_BATCH_MAX`), all or none.",
         responses={
             201: inline_serializer(
                 "LogAppended",

@@ -1,6 +1,8 @@
 """OpenAPI tweaks: each route once, in its documented form without the slash, and
 every operation lists the errors the API's plumbing may answer with."""
 
+import re
+
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework.permissions import SAFE_METHODS, AllowAny
@@ -14,6 +16,30 @@ def drop_trailing_slash_twins(endpoints, **kwargs):
         for endpoint in endpoints
         if not (endpoint[0].endswith("/") and endpoint[0].rstrip("/") in paths)
     ]
+
+
+CHOICE_LINE = re.compile(r"^\* `(?P<value>[^`]+)` - (?P<label>.+)$")
+
+
+def name_integer_enums(result, generator, request, public):
+    """Integer choices get their names (``x-enum-varnames``), read from the labels
+    drf-spectacular writes in the description (``* `10` - Low``), so a generated
+    client says ``Priority.LOW``, not ``VALUE_10``."""
+    for schema in result.get("components", {}).get("schemas", {}).values():
+        values = schema.get("enum")
+        if schema.get("type") != "integer" or not values:
+            continue
+        labels = {}
+        for line in (schema.get("description") or "").splitlines():
+            match = CHOICE_LINE.match(line.strip())
+            if match:
+                labels[match["value"]] = match["label"]
+        if all(str(value) in labels for value in values):
+            schema["x-enum-varnames"] = [
+                re.sub(r"\W+", "_", labels[str(value)]).strip("_").upper()
+                for value in values
+            ]
+    return result
 
 
 ERROR_COMPONENT = ResolvedComponent(
