@@ -36,7 +36,9 @@ def chatty_mission(count: int = 3000):
         services.mission_log_append(
             mission_id=mission.id,
             lines=[
-                services.LogLine(f"line {i}", level="warning" if i % 10 == 0 else "info")
+                services.LogLine(
+                    f"line {i}", level="warning" if i % 10 == 0 else "info"
+                )
                 for i in range(start, min(count, start + 500))
             ],
         )
