@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from rest_framework.exceptions import APIException
@@ -207,3 +207,17 @@ class IdempotencyMiddleware:
             return replay(outcome)
         request._idempotency_claim = outcome
         return None
+
+
+def idempotency_prune() -> int:
+    """Delete the stored answers past their retention, and claims past their lease;
+    returns how many (``manage.py prune_idempotency_keys``)."""
+    now = timezone.now()
+    kept_since = now - timedelta(hours=settings.IDEMPOTENCY_KEY_RETENTION_HOURS)
+    leased_since = now - timedelta(seconds=settings.IDEMPOTENCY_KEY_LEASE_SECONDS)
+    expired = IdempotentRequest.objects.filter(
+        models.Q(created_at__lt=kept_since)
+        | models.Q(status__isnull=True, created_at__lt=leased_since)
+    )
+    deleted, _ = expired.delete()
+    return deleted

@@ -8,6 +8,7 @@ for the race; in process (Django's test client, the same middleware) for the rul
 of each write.
 """
 
+import io
 import json
 import threading
 from datetime import timedelta
@@ -177,3 +178,19 @@ def test_the_body_field_keeps_working(api):
         answer = post(api, "/api/credits/consume", {**body, "idempotency_key": "b"})
         assert answer.status_code in (200, 201)
     assert str(balance_of("agent-7")) == "9.00"
+
+
+def test_pruning_deletes_what_is_past_its_retention(api, time_machine):
+    from django.core.management import call_command
+
+    from brain.api.models import IdempotentRequest
+
+    time_machine.move_to(timezone.now())
+    post(api, "/api/missions", {"name": "old"}, key="old")
+    time_machine.shift(timedelta(hours=23))
+    post(api, "/api/missions", {"name": "new"}, key="new")
+    time_machine.shift(timedelta(hours=2))
+    out = io.StringIO()
+    call_command("prune_idempotency_keys", stdout=out)
+    assert out.getvalue() == "deleted 1 stored idempotent requests\n"
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["new"]
