@@ -40,7 +40,7 @@ MEASURE = """() => {
 
 def at_phone_width(page):
     page.set_viewport_size(PHONE)
-    page.wait_for_function("document.documentElement.clientWidth <= 390")
+    assert page.evaluate("() => window.innerWidth") == PHONE["width"]
 
 
 def assert_fits(page, name: str) -> None:
