@@ -4,6 +4,8 @@ services."""
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 
 from brain.errors import DomainError
 from webhooks import services
@@ -26,25 +28,6 @@ class EndpointAdminForm(forms.ModelForm):
         return types
 
 
-class AttemptInline(admin.TabularInline):
-    """The latest attempts, read-only."""
-
-    model = Attempt
-    fields = ["started_at", "seq", "event_type", "number", "status_code", "outcome"]
-    readonly_fields = fields
-    ordering = ["-started_at"]
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = True
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).order_by("-started_at")[:20]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
     form = EndpointAdminForm
@@ -63,13 +46,25 @@ class EndpointAdmin(admin.ModelAdmin):
         "next_attempt_at",
         "created_at",
         "updated_at",
+        "console",
     ]
-    inlines = [AttemptInline]
     actions = ["resume", "rotate_secret"]
 
     @admin.display(description="secret")
     def masked_secret(self, obj):
         return f"{obj.secret[:10]}…" if obj.secret else ""
+
+    @admin.display(description="delivery console")
+    def console(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        url = reverse("admin:webhooks_attempt_changelist")
+        return format_html(
+            '<a href="{}?endpoint__id__exact={}">{} attempts</a>',
+            url,
+            obj.pk,
+            obj.attempts.count(),
+        )
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -131,7 +126,7 @@ class AttemptAdmin(admin.ModelAdmin):
         "outcome",
         "latency_ms",
     ]
-    list_filter = ["outcome", "event_type"]
+    list_filter = ["outcome", "event_type", "endpoint"]
     search_fields = ["=event_id", "=seq", "endpoint__url"]
     list_select_related = ["endpoint"]
     actions = ["replay"]
