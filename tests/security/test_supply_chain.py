@@ -21,7 +21,7 @@ from tests.servers import ROOT
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
-APP_CODE = ["brain", "missions", "credits", "hardware", "supervisor"]
+APP_CODE = ["brain", "missions", "credits", "hardware", "supervisor", "webhooks"]
 
 
 def pins() -> set[str]:
