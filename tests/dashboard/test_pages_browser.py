@@ -48,9 +48,9 @@ def seed() -> dict:
             missions.mission_set_status(mission_id=mission.id, status="RUNNING")
         missions.mission_set_status(mission_id=mission.id, status=status)
     running = make_mission(name="Survey sector 7", priority=30)
-    missions.mission_claim(agent_id="scout-1")
+    supervisor.agent_claim_mission(agent_id="scout-1")
     make_mission(name="Calibrate the lidar")
-    missions.mission_claim(agent_id="hauler-2")
+    supervisor.agent_claim_mission(agent_id="hauler-2")
     make_mission(name="Inspect the fence")
     make_mission(name="Deliver parts to dock B", priority=40)
     missions.mission_log_append(
@@ -130,8 +130,10 @@ def test_agents_change_state_live_and_operators_control_them(
     assert viewer.locator(f"{row} button").count() == 0
 
     operator.locator(row).get_by_role("button", name="Pause").click()
-    expect(viewer.locator(row)).to_have_attribute("data-state", "degraded")
-    assert Agent.objects.get(pk="scout-1").state == "degraded"
+    expect(viewer.locator(row)).to_have_attribute("data-state", "paused")
+    # Paused is the operator's hold, not a state the agent reported.
+    scout = Agent.objects.get(pk="scout-1")
+    assert (scout.state, scout.hold) == ("healthy", "paused")
     expect(operator.locator(f"{row} button")).to_have_text(
         ["Resume", "Kill", "Restart"]
     )
@@ -160,10 +162,19 @@ def test_robots_show_battery_live_and_stop_sends_a_zero_velocity_command(
     points = viewer.locator("#battery-chart")
     expect(points).to_be_visible()
 
+    # Stop asks first; the operator confirms.
+    asked: list[str] = []
+
+    def confirm(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", confirm)
     page.locator(row).get_by_role("button", name="Stop").click()
     expect(viewer.locator(f"{row} .last-command")).to_contain_text(
         "(0.00, 0.00, 0.00) sent"
     )
+    assert len(asked) == 1 and "go2-alpha" in asked[0]
     command = RobotCommand.objects.get()
     assert (command.linear_x, command.linear_y, command.angular_z) == (0, 0, 0)
     expect(viewer.locator("#command-rows tr")).to_have_count(1)

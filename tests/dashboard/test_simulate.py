@@ -35,7 +35,9 @@ def test_simulate_plays_agents_and_robots_through_the_services():
         "sim-agent-1",
         "sim-agent-2",
     }
-    assert Mission.objects.filter(assigned_agent__startswith="sim-agent-").exists()
+    assert Mission.objects.filter(
+        assigned_agent__agent_id__startswith="sim-agent-"
+    ).exists()
     assert Mission.objects.filter(status__in=["COMPLETED", "FAILED"]).exists()
     assert MissionLog.objects.exclude(message__startswith="Mission ").exists()
     assert LedgerEntry.objects.filter(kind="consumption").exists()

@@ -28,8 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from missions.services import mission_claim
-from supervisor.services import agent_heartbeat
+from supervisor.services import agent_claim_mission, agent_heartbeat
 from tests.conftest import token_for
 from tests.credits.factories import make_account
 from tests.hardware.factories import make_robot, report_state, send_command
@@ -92,8 +91,8 @@ def fuzzed(live_server_process, django_db_blocker):
     with django_db_blocker.unblock():
         mission = make_mission(name="Survey")
         make_account("agent-1", initial_credits="100")
-        make_agent("agent-1")
-        assert mission_claim(agent_id="agent-1").pk == mission.id
+        make_agent("agent-1")  # registered and beating: it may claim
+        assert agent_claim_mission(agent_id="agent-1").pk == mission.id
         agent_heartbeat(agent_id="agent-1", current_mission_id=mission.id)
         make_robot("go2-alpha")
         report_state("go2-alpha")
