@@ -204,6 +204,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 # behind a proxy, TRUSTED_PROXIES makes it the client's (brain/asgi.py).
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_RESET_ON_SUCCESS = True
+# 429 with Retry-After and the time to retry: a styled page for a browser, JSON else.
+AXES_LOCKOUT_CALLABLE = "dashboard.errors.lockout"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 # Security ---------------------------------------------------------------------------
@@ -359,6 +361,10 @@ EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=30)
 EVENTS_POLL_INTERVAL = env.float("EVENTS_POLL_INTERVAL", default=1.0)
 # How often each process re-checks that its sockets' tokens and sessions still hold.
 EVENTS_AUTH_RECHECK_SECONDS = env.float("EVENTS_AUTH_RECHECK_SECONDS", default=5.0)
+# App actions on the socket (e.g. robot telemetry) one socket may have unanswered.
+EVENTS_SOCKET_ACTIONS_IN_FLIGHT = env.int(
+    "EVENTS_SOCKET_ACTIONS_IN_FLIGHT", default=1000
+)
 # Events a socket may have queued before it is closed and told to resume.
 EVENTS_SOCKET_QUEUE_LIMIT = env.int("EVENTS_SOCKET_QUEUE_LIMIT", default=10000)
 # Seconds a frame may wait for a socket whose client does not read; then the
@@ -418,6 +424,16 @@ WEBHOOKS_SWEEP_SECONDS = env.float("WEBHOOKS_SWEEP_SECONDS", default=30.0)
 # Domain settings --------------------------------------------------------------------
 
 HARDWARE_OFFLINE_AFTER_SECONDS = env.int("HARDWARE_OFFLINE_AFTER_SECONDS", default=30)
+# State reports: at most this many in one REST batch; the socket's state frames are
+# stored together every HARDWARE_TELEMETRY_FLUSH_SECONDS (or when this many wait).
+HARDWARE_STATE_BATCH_MAX = env.int("HARDWARE_STATE_BATCH_MAX", default=1000)
+HARDWARE_TELEMETRY_FLUSH_SECONDS = env.float(
+    "HARDWARE_TELEMETRY_FLUSH_SECONDS", default=0.02
+)
+HARDWARE_TELEMETRY_BATCH_MAX = env.int("HARDWARE_TELEMETRY_BATCH_MAX", default=500)
+# At most one hardware.state_reported per robot per this many seconds from the
+# socket's telemetry, with the latest values (0: one per flush).
+HARDWARE_STATE_EVENT_SECONDS = env.float("HARDWARE_STATE_EVENT_SECONDS", default=1.0)
 SUPERVISOR_HEARTBEAT_WINDOW_SECONDS = env.int(
     "SUPERVISOR_HEARTBEAT_WINDOW_SECONDS", default=60
 )

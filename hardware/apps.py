@@ -6,4 +6,8 @@ class HardwareConfig(AppConfig):
     verbose_name = "Hardware"
 
     def ready(self) -> None:
+        from brain.events.socket_actions import register_action
         from hardware import signals  # noqa: F401 - connects the event receivers
+        from hardware.telemetry import state_action
+
+        register_action("state", state_action)

@@ -68,6 +68,11 @@ class StateReported(Payload):
         description="the report's timestamp: the robot's clock if it sent one, "
         "else arrival time"
     )
+    reports: int = Field(
+        description="how many reports of this robot the event stands for: 1 for a "
+        "single REST report, more for a batch or the socket's flush window; the "
+        "values are the latest report's"
+    )
 
 
 class StateQueried(Payload):
@@ -111,8 +116,10 @@ STATE_REPORTED = declare(
     subjects=ROBOT,
     retention_days=7,
     read_permission=READ,
-    description="A robot reported its state.",
-    trigger="a state report was stored (POST /api/hardware/robots/{id}/state)",
+    description="A robot reported its state: one event per robot per stored batch, "
+    "with the latest values.",
+    trigger="state reports were stored (POST /api/hardware/robots/{id}/state, one "
+    "report or a batch; the socket's state frames, flushed together)",
 )
 STATE_QUERIED = declare(
     "hardware.state_queried",

@@ -2,6 +2,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -21,6 +22,7 @@ from hardware.models import (
     RobotState,
     number_error,
 )
+from hardware.services import StateReport
 
 MAX_MOTORS = 64
 # A robot's clock may run ahead of the server's by this much; further is refused,
@@ -317,3 +319,37 @@ class RobotTokenSerializer(serializers.Serializer):
     token = serializers.CharField(
         help_text="send as Authorization: Token <token>; shown only now"
     )
+
+
+class StateBatchStoredSerializer(serializers.Serializer):
+    robot_id = serializers.CharField()
+    stored = serializers.IntegerField(help_text="how many reports were stored")
+    ids = serializers.ListField(
+        child=serializers.IntegerField(), help_text="the stored reports' ids, in order"
+    )
+    online = serializers.BooleanField()
+    last_seen = serializers.DateTimeField()
+
+
+def state_reports_input(batch: list, robot_id: str) -> list:
+    """A REST batch of state reports, validated as single reports are; the errors
+    of the bad ones by index (400), nothing stored."""
+    limit = settings.HARDWARE_STATE_BATCH_MAX
+    if not batch:
+        raise serializers.ValidationError({"non_field_errors": ["no reports given"]})
+    if len(batch) > limit:
+        raise serializers.ValidationError(
+            {"non_field_errors": [f"at most {limit} reports per request"]}
+        )
+    reports, errors = [], {}
+    for number, item in enumerate(batch):
+        serializer = StateReportSerializer(data=item, context={"robot_id": robot_id})
+        if not serializer.is_valid():
+            errors[str(number)] = serializer.errors
+            continue
+        params = dict(serializer.validated_data)
+        params.pop("robot_id", None)
+        reports.append(StateReport(robot_id=robot_id, **params))
+    if errors:
+        raise serializers.ValidationError({"reports": errors})
+    return reports

@@ -4,8 +4,10 @@ Two reads live here too, ``hardware_info_query`` and ``robot_state_query``: the 
 announces each of them with an event, a live-only one that writes nothing.
 """
 
+import contextlib
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +17,7 @@ from django.utils import timezone
 
 from brain.access import machines
 from brain.errors import Conflict, Forbidden, Invalid, NotFound
+from brain.events.context import event_context
 from hardware import selectors
 from hardware.models import (
     COMMAND_TRANSITIONS,
@@ -91,7 +94,18 @@ def robot_update(*, robot_id: str, name: str, model: str) -> Robot:
     return robot
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class StateReport:
+    """One state report, as the REST body and the socket's ``state`` frame give it."""
+
+    robot_id: str
+    battery_voltage: float
+    battery_percentage: float
+    motor_states: list[dict[str, Any]]
+    imu_data: dict[str, Any]
+    timestamp: datetime | None = None
+
+
 def robot_report_state(
     *,
     robot_id: str,
@@ -101,39 +115,132 @@ def robot_report_state(
     imu_data: dict[str, Any],
     timestamp: datetime | None = None,
 ) -> tuple[Robot, RobotState]:
-    """Store a state report and mark the robot seen now.
-
-    The report becomes the robot's state unless an earlier-stored report has a newer
-    ``timestamp`` (a robot flushing a backlog after a dropout).
-    """
-    for field, value, low, high in (
-        ("battery_percentage", battery_percentage, 0, 100),
-        ("battery_voltage", battery_voltage, 0, None),
-    ):
-        error = number_error(value, low=low, high=high)
-        if error:
-            raise Invalid(f"{field}: {error}", field=field)
-    robot = _locked_robot(robot_id)
-    now = timezone.now()
-    state = RobotState(
-        robot=robot,
-        battery_voltage=float(battery_voltage),
-        battery_percentage=float(battery_percentage),
+    """Store a state report and mark the robot seen now (see
+    ``robot_report_states``)."""
+    report = StateReport(
+        robot_id=robot_id,
+        battery_voltage=battery_voltage,
+        battery_percentage=battery_percentage,
         motor_states=motor_states,
         imu_data=imu_data,
-        timestamp=timestamp or now,
-        received_at=now,
+        timestamp=timestamp,
     )
-    state.save(force_insert=True)
-    robot.last_seen = now
-    update_fields = ["last_seen"]
-    latest = robot.latest_state
-    if latest is None or state.timestamp >= latest.timestamp:
-        robot.latest_state = state
-        update_fields.append("latest_state")
-    robot.save(update_fields=update_fields)
-    state_reported.send(sender=RobotState, robot=robot, state=state)
-    return robot, state
+    (state,) = robot_report_states([report])
+    return state.robot, state
+
+
+@transaction.atomic
+def robot_report_states(
+    reports: list[StateReport],
+    *,
+    announce: bool = True,
+    actors: dict[str, str] | None = None,
+) -> list[RobotState]:
+    """Store state reports, of one robot or several, all or none, in one
+    multi-row INSERT; each robot is marked seen now.
+
+    A report becomes its robot's state unless a stored report has a newer
+    ``timestamp`` (a robot flushing a backlog after a dropout). Each robot gets one
+    ``hardware.state_reported`` event for the batch: its latest report's values and
+    how many reports it stands for (``reports``); the full series is in the state
+    table. An unknown robot is a 404 and nothing is stored. Robots are locked in id
+    order, so concurrent batches never wait on each other in a circle.
+
+    ``announce=False`` stores without events (the socket's telemetry coalesces them,
+    see ``hardware.telemetry`` and ``robot_states_announce``); ``actors`` names who
+    reported for each robot (``meta.actor``) when there is no request to say it.
+    """
+    if not reports:
+        return []
+    for number, report in enumerate(reports):
+        for field, value, low, high in (
+            ("battery_percentage", report.battery_percentage, 0, 100),
+            ("battery_voltage", report.battery_voltage, 0, None),
+        ):
+            error = number_error(value, low=low, high=high)
+            if error:
+                where = field if len(reports) == 1 else f"{number}.{field}"
+                raise Invalid(f"{where}: {error}", field=where)
+    wanted = sorted({report.robot_id for report in reports})
+    robots = {
+        robot.pk: robot
+        for robot in Robot.objects.select_for_update(no_key=True)
+        .filter(pk__in=wanted)
+        .order_by("pk")
+    }
+    missing = [robot_id for robot_id in wanted if robot_id not in robots]
+    if missing:
+        raise NotFound(f"robot {missing[0]!r} not found", robot_id=missing[0])
+    now = timezone.now()
+    states = [
+        RobotState(
+            robot=robots[report.robot_id],
+            battery_voltage=float(report.battery_voltage),
+            battery_percentage=float(report.battery_percentage),
+            motor_states=report.motor_states,
+            imu_data=report.imu_data,
+            timestamp=report.timestamp or now,
+            received_at=now,
+        )
+        for report in reports
+    ]
+    RobotState.objects.bulk_create(states)
+    latest_stored = dict(
+        RobotState.objects.filter(
+            pk__in=[
+                robot.latest_state_id
+                for robot in robots.values()
+                if robot.latest_state_id
+            ]
+        ).values_list("robot_id", "timestamp")
+    )
+    by_robot: dict[str, list[RobotState]] = {}
+    for state in states:
+        by_robot.setdefault(state.robot_id, []).append(state)
+    for robot_id, robot_states in by_robot.items():
+        robot = robots[robot_id]
+        newest = max(robot_states, key=lambda state: (state.timestamp, state.pk))
+        robot.last_seen = now
+        update_fields = ["last_seen"]
+        stored = latest_stored.get(robot_id)
+        if stored is None or newest.timestamp >= stored:
+            robot.latest_state = newest
+            update_fields.append("latest_state")
+        robot.save(update_fields=update_fields)
+        if announce:
+            with _acting(actors, robot_id):
+                state_reported.send(
+                    sender=RobotState,
+                    robot=robot,
+                    state=newest,
+                    reports=len(robot_states),
+                )
+    return states
+
+
+@transaction.atomic
+def robot_states_announce(
+    latest: dict[str, tuple[int, int]], *, actors: dict[str, str] | None = None
+) -> None:
+    """Emit ``hardware.state_reported`` for reports already stored: for each robot,
+    ``(id of its latest stored report, how many reports the event stands for)``."""
+    states = (
+        RobotState.objects.select_related("robot")
+        .filter(pk__in=[state_id for state_id, _ in latest.values()])
+        .order_by("robot_id")
+    )
+    for state in states:
+        _, count = latest[state.robot_id]
+        with _acting(actors, state.robot_id):
+            state_reported.send(
+                sender=RobotState, robot=state.robot, state=state, reports=count
+            )
+
+
+def _acting(actors: dict[str, str] | None, robot_id: str):
+    if actors and robot_id in actors:
+        return event_context(actor=actors[robot_id])
+    return contextlib.nullcontext()
 
 
 def robot_state_query(*, robot_id: str) -> Robot:

@@ -23,7 +23,7 @@ from hardware.models import seen_recently
 command_sent = Signal()
 # command: RobotCommand, old_status: str
 command_acknowledged = Signal()
-# robot: Robot, state: RobotState
+# robot: Robot, state: RobotState (the latest of the batch), reports: int
 state_reported = Signal()
 # robot: Robot, queried_at: datetime
 state_queried = Signal()
@@ -60,7 +60,7 @@ def emit_command_acknowledged(sender, command, **kwargs) -> None:
 
 
 @receiver(state_reported, dispatch_uid="hardware.emit_state_reported")
-def emit_state_reported(sender, robot, state, **kwargs) -> None:
+def emit_state_reported(sender, robot, state, reports=1, **kwargs) -> None:
     emit(
         STATE_REPORTED.name,
         {
@@ -68,6 +68,7 @@ def emit_state_reported(sender, robot, state, **kwargs) -> None:
             "battery_percentage": state.battery_percentage,
             "online": seen_recently(robot.last_seen),
             "reported_at": state.timestamp.timestamp(),
+            "reports": reports,
         },
     )
 

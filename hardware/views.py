@@ -1,7 +1,11 @@
 """Thin views: parse, call one service or selector, render."""
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,7 +29,9 @@ from hardware.serializers import (
     RobotSerializer,
     RobotStateViewSerializer,
     RobotTokenSerializer,
+    StateBatchStoredSerializer,
     StateReportSerializer,
+    state_reports_input,
 )
 
 
@@ -110,10 +116,29 @@ class RobotStateView(APIView):
         )
 
     @extend_schema(
-        request=StateReportSerializer, responses={201: RobotStateViewSerializer}
+        request=PolymorphicProxySerializer(
+            component_name="StateReportsInput",
+            serializers=[StateReportSerializer, StateReportSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        description="One report (an object; answers the robot's state) or a batch "
+        "(an array of at most `HARDWARE_STATE_BATCH_MAX` reports, stored all or "
+        "none; answers their ids). A batch gives one `hardware.state_reported` "
+        "event with the latest values.",
+        responses={
+            201: PolymorphicProxySerializer(
+                component_name="StateStored",
+                serializers=[RobotStateViewSerializer, StateBatchStoredSerializer],
+                resource_type_field_name=None,
+                many=False,
+            )
+        },
     )
     def post(self, request, robot_id):
         acting_as(request.user, "robot", robot_id, field="robot_id")
+        if isinstance(request.data, list):
+            return self._batch(request, robot_id)
         serializer = StateReportSerializer(
             data=request.data, context={"robot_id": robot_id}
         )
@@ -123,6 +148,23 @@ class RobotStateView(APIView):
         robot, state = services.robot_report_state(robot_id=robot_id, **params)
         return Response(
             RobotStateViewSerializer(_state_view(robot, state)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    def _batch(self, request, robot_id):
+        """A JSON array of reports: all stored (201) or none (400 naming each bad
+        one by its index)."""
+        reports = state_reports_input(request.data, robot_id)
+        states = services.robot_report_states(reports)
+        robot = states[-1].robot
+        return Response(
+            {
+                "robot_id": robot_id,
+                "stored": len(states),
+                "ids": [state.pk for state in states],
+                "online": robot.online,
+                "last_seen": robot.last_seen,
+            },
             status=status.HTTP_201_CREATED,
         )
 

@@ -18,7 +18,13 @@ from django.conf import settings
 
 from brain import metrics
 from brain.access.machines import confined_subject
-from brain.events import cloudevent, revocation, selectors, socket_limits
+from brain.events import (
+    cloudevent,
+    revocation,
+    selectors,
+    socket_actions,
+    socket_limits,
+)
 from brain.events.filters import EventFilter, FilterError
 from brain.events.hub import get_hub, run_db
 from brain.events.registry import readable_types
@@ -88,6 +94,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self.subscribe_times: deque[float] = deque()
         self.queue_limit = settings.EVENTS_SOCKET_QUEUE_LIMIT
         self.closing = False
+        self.actions: set[asyncio.Task] = set()
         self.slot_of = None
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -146,6 +153,10 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             metrics.STREAMS_OPEN.labels("websocket").dec()
         if self.writer is not None:
             self.writer.cancel()
+        # Frames still awaiting their answer: what was handed over is stored anyway
+        # (the client, not acknowledged, sends it again: at least once).
+        for task in list(self.actions):
+            task.cancel()
 
     async def accept(self, subprotocol=None, headers=None):
         if subprotocol is None and self.cloudevents:
@@ -319,10 +330,49 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             self._enqueue(_control("pong", last_seq=self.position))
         elif action == "subscribe":
             await self._resubscribe(message)
+        elif (handler := socket_actions.action_handler(action)) is not None:
+            await self._start_action(handler, message)
         else:
-            await self._error(
-                f"unknown action {action!r}; expected 'ping' or 'subscribe'"
+            expected = ", ".join(
+                repr(name)
+                for name in ("ping", "subscribe", *socket_actions.registered_actions())
             )
+            await self._error(f"unknown action {action!r}; expected one of {expected}")
+
+    # App actions (socket_actions): answered as they complete ---------------------
+
+    async def _start_action(self, handler, message: dict) -> None:
+        ref = message.get("ref")
+        try:
+            socket_actions.check_ref(ref)
+        except socket_actions.ActionRefused as exc:
+            return await self._error(exc.detail)
+        limit = settings.EVENTS_SOCKET_ACTIONS_IN_FLIGHT
+        if len(self.actions) >= limit:
+            self._enqueue(
+                _control(
+                    "error",
+                    ref=ref,
+                    detail=f"too many frames awaiting an answer: at most {limit}",
+                )
+            )
+            return
+        task = asyncio.create_task(self._run_action(handler, message, ref))
+        self.actions.add(task)
+        task.add_done_callback(self.actions.discard)
+
+    async def _run_action(self, handler, message: dict, ref) -> None:
+        try:
+            reply = await handler(self.scope["user"], message)
+        except socket_actions.ActionRefused as exc:
+            self._enqueue(_control("error", ref=ref, detail=exc.detail, **exc.extra))
+        except Exception:
+            logger.exception("socket action %r failed", message.get("action"))
+            self._enqueue(
+                _control("error", ref=ref, detail="internal error; not stored")
+            )
+        else:
+            self._enqueue(_control(reply.pop("control"), ref=ref, **reply))
 
     async def _resubscribe(self, message: dict) -> None:
         now = time.monotonic()

@@ -45,6 +45,7 @@ def test_report_stores_the_state_and_emits_state_reported(
         "battery_percentage": 87.5,
         "online": True,
         "reported_at": state.timestamp.timestamp(),
+        "reports": 1,
     }
     assert event["meta"]["actor"] == "alice"
     assert_delivered_as_stored(delivered, events.rows())
