@@ -10,8 +10,9 @@ from brain.metrics import metrics_view
 
 handler400 = "brain.api.exceptions.bad_request"
 handler403 = "brain.api.exceptions.permission_denied"
-handler404 = "brain.api.exceptions.page_not_found"
-handler500 = "brain.api.exceptions.server_error"
+# A browser asking for a page gets a styled one; every other client, JSON.
+handler404 = "dashboard.errors.page_not_found"
+handler500 = "dashboard.errors.server_error"
 
 api_patterns = [
     *route("health", HealthView.as_view(), name="health"),
