@@ -8,6 +8,6 @@ class HardwareConfig(AppConfig):
     def ready(self) -> None:
         from brain.events.socket_actions import register_action
         from hardware import signals  # noqa: F401 - connects the event receivers
-        from hardware.telemetry import state_action
+        from hardware.telemetry import STATE_ACTION
 
-        register_action("state", state_action)
+        register_action(STATE_ACTION)

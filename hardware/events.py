@@ -19,6 +19,27 @@ To take only the commands, add `&types=hardware.command_sent`. After a reconnect
 resume with `since=<last seq seen>` so no command sent meanwhile is missed, then
 report each one with `POST /api/hardware/commands/<command_id>/ack`.
 
+## Reporting state
+
+- **REST**: `POST /api/hardware/robots/<id>/state` with one report (an object) or a
+  batch (a JSON array of at most `HARDWARE_STATE_BATCH_MAX` reports, stored all or
+  none in one multi-row INSERT). One `hardware.state_reported` per request: the
+  latest report's values, and `reports`, how many it stands for.
+- **On the socket** (for a robot that streams, e.g. at 10 Hz): send
+  `{"action": "state", "robot_id": "<id>", "ref": "<your id>", "state": {<the same
+  fields>}}`. The server stores the frames of all its sockets together every
+  `HARDWARE_TELEMETRY_FLUSH_SECONDS` (20 ms) in one transaction and answers each
+  `{"control": "state_ack", "ref": ..., "id": <stored id>}` once it committed — an
+  acknowledged report survives a crash — or `{"control": "error", "ref": ...,
+  "detail": ...}` naming the problem (nothing stored for that frame; the socket
+  stays open). Send again what was not acknowledged when a socket drops.
+  These reports are announced coalesced: at most one `hardware.state_reported` per
+  robot per `HARDWARE_STATE_EVENT_SECONDS` (1 s) with the latest values and the
+  count, and the last interval's when it ends. Dashboards want the current state,
+  not ten events a second per robot; the full series is in the state table. A
+  report acknowledged in the last interval before a crash is stored but may miss
+  its announcement.
+
 Status order for acks: `sent → acknowledged → executed | failed`, and
 `sent → executed | failed` directly; `executed` and `failed` are final. Anything
 else, including repeating the current status, is refused with 409 and

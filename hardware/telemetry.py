@@ -31,7 +31,7 @@ from django.db import transaction
 
 from brain.access.machines import acting_as
 from brain.errors import DomainError
-from brain.events.socket_actions import ActionRefused
+from brain.events.socket_actions import ActionRefused, SocketAction
 from hardware import services
 from hardware.models import Robot
 from hardware.serializers import StateReportSerializer
@@ -209,3 +209,36 @@ async def state_action(user, message: dict) -> dict:
     if telemetry is None:
         telemetry = _BY_LOOP[loop] = Telemetry()
     return await telemetry.submit(user, message)
+
+
+STATE_ACTION = SocketAction(
+    name="state",
+    handler=state_action,
+    summary="A robot reports its state (its own token, or an operator's for any "
+    "robot). Answered state_ack once stored, or error with the same ref.",
+    properties={
+        "action": {"const": "state"},
+        "robot_id": {"type": "string"},
+        "ref": {"type": ["string", "integer"], "description": "echoed in the answer"},
+        "state": {
+            "type": "object",
+            "description": "the fields of POST /api/hardware/robots/{id}/state: "
+            "battery_voltage, battery_percentage, motor_states, imu_data, timestamp",
+            "required": [
+                "battery_voltage",
+                "battery_percentage",
+                "motor_states",
+                "imu_data",
+            ],
+        },
+    },
+    required=("action", "robot_id", "state"),
+    reply="state_ack",
+    reply_summary="The state frame with this ref is stored (committed).",
+    reply_properties={
+        "control": {"const": "state_ack"},
+        "ref": {"type": ["string", "integer", "null"]},
+        "id": {"type": "integer", "description": "the stored report's id"},
+        "robot_id": {"type": "string"},
+    },
+)

@@ -10,12 +10,29 @@ they complete, so a client may send many before the first answer.
 """
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 Handler = Callable[[Any, dict], Awaitable[dict]]
 MAX_REF_LENGTH = 100
 
-_ACTIONS: dict[str, Handler] = {}
+
+@dataclass(frozen=True)
+class SocketAction:
+    """An action and its contract, for the AsyncAPI document: the client frame's
+    properties and the reply frame (``reply``: its ``control`` name)."""
+
+    name: str
+    handler: Handler
+    summary: str = ""
+    properties: dict = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    reply: str = ""
+    reply_summary: str = ""
+    reply_properties: dict = field(default_factory=dict)
+
+
+_ACTIONS: dict[str, SocketAction] = {}
 
 
 class ActionRefused(Exception):
@@ -27,21 +44,26 @@ class ActionRefused(Exception):
         self.extra = extra
 
 
-def register_action(name: str, handler: Handler) -> None:
-    if name in ("ping", "subscribe"):
-        raise ValueError(f"{name!r} is the core's own action")
-    existing = _ACTIONS.get(name)
-    if existing is not None and existing is not handler:
-        raise ValueError(f"socket action {name!r} is already registered")
-    _ACTIONS[name] = handler
+def register_action(action: SocketAction) -> None:
+    if action.name in ("ping", "subscribe"):
+        raise ValueError(f"{action.name!r} is the core's own action")
+    existing = _ACTIONS.get(action.name)
+    if existing is not None and existing != action:
+        raise ValueError(f"socket action {action.name!r} is already registered")
+    _ACTIONS[action.name] = action
 
 
 def action_handler(name: Any) -> Handler | None:
-    return _ACTIONS.get(name) if isinstance(name, str) else None
+    action = _ACTIONS.get(name) if isinstance(name, str) else None
+    return action.handler if action else None
 
 
 def registered_actions() -> tuple[str, ...]:
     return tuple(sorted(_ACTIONS))
+
+
+def socket_actions() -> list[SocketAction]:
+    return [_ACTIONS[name] for name in sorted(_ACTIONS)]
 
 
 def check_ref(ref: Any) -> None:

@@ -26,8 +26,8 @@ VALIDATOR = Path(__file__).with_name("asyncapi_validate.mjs")
 PARSER = ROOT / "node_modules" / "@asyncapi" / "parser" / "package.json"
 DOMAIN_APPS = {"missions", "credits", "hardware", "supervisor"}
 TYPE_NAMES = sorted(registered_types())
-CONTROL_FRAMES = {"subscribed", "caught_up", "reset", "pong", "error"}
-CLIENT_FRAMES = {"ping", "subscribe"}
+CONTROL_FRAMES = {"subscribed", "caught_up", "reset", "pong", "error", "state_ack"}
+CLIENT_FRAMES = {"ping", "subscribe", "state"}
 
 
 def documented_apps() -> dict:

@@ -12,6 +12,7 @@ from brain.events.contracts.schemas import (
     subject_rules,
 )
 from brain.events.registry import EventType, registered_types
+from brain.events.socket_actions import socket_actions
 
 ASYNCAPI_VERSION = "3.0.0"
 WS_ADDRESS = "/ws/events/"
@@ -213,8 +214,25 @@ def asyncapi_document(host: str | None = None, secure: bool = False) -> dict:
     the control frames, the client frames and the query parameters."""
     types = sorted(registered_types().values(), key=lambda t: t.name)
     messages: dict[str, Any] = {t.name: _event_message(t) for t in types}
-    messages.update(SERVER_FRAMES)
-    messages.update(CLIENT_FRAMES)
+    server_frames, client_frames = dict(SERVER_FRAMES), dict(CLIENT_FRAMES)
+    for action in socket_actions():
+        client_frames[action.name] = _frame(
+            action.name,
+            action.name.capitalize(),
+            action.summary,
+            action.properties,
+            list(action.required),
+        )
+        if action.reply:
+            server_frames[action.reply] = _frame(
+                action.reply,
+                action.reply.replace("_", " ").capitalize(),
+                action.reply_summary,
+                action.reply_properties,
+                ["control"],
+            )
+    messages.update(server_frames)
+    messages.update(client_frames)
 
     def refs(names) -> list[dict[str, str]]:
         return [{"$ref": "#/channels/events/messages/" + name} for name in names]
@@ -279,15 +297,17 @@ def asyncapi_document(host: str | None = None, secure: bool = False) -> dict:
                 "action": "receive",
                 "channel": channel_ref,
                 "title": "Receive control frames",
-                "summary": "subscribed, caught_up, reset, pong and error.",
-                "messages": refs(SERVER_FRAMES),
+                "summary": "subscribed, caught_up, reset, pong and error, and the "
+                "answers to the apps' actions.",
+                "messages": refs(server_frames),
             },
             "sendControl": {
                 "action": "send",
                 "channel": channel_ref,
                 "title": "Send client frames",
-                "summary": "ping, or subscribe to change the filters.",
-                "messages": refs(CLIENT_FRAMES),
+                "summary": "ping, subscribe to change the filters, or an app's "
+                "action (e.g. state, robot telemetry).",
+                "messages": refs(client_frames),
             },
         },
         "components": {
