@@ -144,10 +144,22 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self.writer = asyncio.create_task(self._write_loop())
         await self._subscribe(event_filter, since, head)
 
-    async def disconnect(self, code):
-        if self.slot_of is not None:
+    async def websocket_connect(self, message):
+        try:
+            await super().websocket_connect(message)
+        except BaseException:
+            # A connect that failed (the database down) gets no disconnect: give
+            # its place back here, or the user would lose it until a restart.
+            self._release_slot()
+            raise
+
+    def _release_slot(self) -> None:
+        if getattr(self, "slot_of", None) is not None:
             socket_limits.release(self.slot_of)
             self.slot_of = None
+
+    async def disconnect(self, code):
+        self._release_slot()
         if self.hub is not None:
             self.hub.remove(self)
             metrics.STREAMS_OPEN.labels("websocket").dec()
