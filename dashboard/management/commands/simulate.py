@@ -6,6 +6,12 @@ the commands sent to them (the dashboard's Stop button included). Every change g
 through the domain services, so the same events come out as from the API, with
 ``meta.actor`` "simulator".
 
+The pace is a person's, by default: each agent writes a line and each robot reports
+every ``--interval`` (15 s), their turns spread over it, about 50 events a minute;
+``--rate N`` plays N times as fast, for load. The demo's data is bounded: after
+``--max-missions`` demo missions (counted in the database, across runs) it stops,
+and says so. A mission's ``progress`` only grows, from 0 to 100 at its end.
+
 The agents obey their operators: each reads its own control events
 (``supervisor.agent_controlled``, subject ``agent_<id>``) from the event log every
 tick, as a real agent reads them on its socket. A paused agent keeps beating but
@@ -51,11 +57,19 @@ INITIAL_CREDITS = Decimal("500.00")
 TOP_UP = Decimal("250.00")
 
 
+DEFAULT_INTERVAL = 15.0
+DEFAULT_MAX_MISSIONS = 500
+# A new mission beyond those the agents wait for, per tick.
+EXTRA_MISSION_CHANCE = 0.05
+
+
 @dataclass
 class SimAgent:
     agent_id: str
     mission_id: str | None = None
     steps_left: int = 0
+    steps_total: int = 0
+    progress_from: int = 0  # what the mission had reached before this run
     paused_for: int = 0
     # What its operators decided, read from its control events.
     held: bool = False
@@ -73,6 +87,7 @@ class SimRobot:
 
 
 class Command(BaseCommand):
+    max_missions = 0  # no budget unless handle() is given one
     help = (
         "Play demo agents and robots through the real services, so the dashboard moves."
     )
@@ -88,18 +103,40 @@ class Command(BaseCommand):
         parser.add_argument("--agents", type=int, default=4)
         parser.add_argument("--robots", type=int, default=3)
         parser.add_argument(
-            "--interval", type=float, default=1.0, help="seconds between ticks"
+            "--interval",
+            type=float,
+            default=DEFAULT_INTERVAL,
+            help="seconds between two turns of the same agent or robot "
+            f"(default {DEFAULT_INTERVAL:g})",
+        )
+        parser.add_argument(
+            "--rate",
+            type=float,
+            default=1.0,
+            help="times the pace: 10 plays ten times as fast (for load)",
+        )
+        parser.add_argument(
+            "--max-missions",
+            type=int,
+            default=DEFAULT_MAX_MISSIONS,
+            help="stop once this many demo missions exist, so the demo's data "
+            f"stays bounded (default {DEFAULT_MAX_MISSIONS}; 0: no limit)",
         )
 
     def handle(self, *args, **options):
         if options["agents"] < 0 or options["robots"] < 0:
             raise CommandError("--agents and --robots must not be negative")
-        if options["interval"] <= 0:
-            raise CommandError("--interval must be positive")
+        if options["interval"] <= 0 or options["rate"] <= 0:
+            raise CommandError("--interval and --rate must be positive")
+        if options["max_missions"] < 0:
+            raise CommandError("--max-missions must not be negative")
+        interval = options["interval"] / options["rate"]
+        self.max_missions = options["max_missions"]
         self.random = random.Random(options["seed"])
         where = f" at {options['url']}" if options["url"] else ""
         self.stdout.write(
-            f"simulate: demo agents and robots moving{where}; Ctrl-C stops"
+            f"simulate: demo agents and robots moving{where}, a turn each every "
+            f"{interval:g} s; Ctrl-C stops"
         )
         deadline = (
             time.monotonic() + options["seconds"] if options["seconds"] > 0 else None
@@ -110,17 +147,24 @@ class Command(BaseCommand):
             ticks = 0
             try:
                 while deadline is None or time.monotonic() < deadline:
-                    started = time.monotonic()
-                    self.tick(agents, robots, ticks)
+                    if self.budget_spent():
+                        self.stdout.write(
+                            f"simulate: {self.max_missions} demo missions exist "
+                            "(--max-missions), so the demo stops here to keep its "
+                            "data bounded; raise it, or 0 for no limit"
+                        )
+                        break
+                    self.tick(agents, robots, ticks, interval, deadline)
                     ticks += 1
-                    pause = options["interval"] - (time.monotonic() - started)
-                    if deadline is not None:
-                        pause = min(pause, deadline - time.monotonic())
-                    if pause > 0:
-                        time.sleep(pause)
             except KeyboardInterrupt:
                 pass
         self.stdout.write(f"simulate: stopped after {ticks} ticks")
+
+    def budget_spent(self) -> bool:
+        if not self.max_missions:
+            return False
+        made = mission_selectors.mission_list().filter(data__simulated=True).count()
+        return made >= self.max_missions
 
     # Setting up --------------------------------------------------------------------
 
@@ -156,7 +200,10 @@ class Command(BaseCommand):
         )
         if leftover is not None:
             agent.mission_id = str(leftover.id)
-            agent.steps_left = self.random.randint(1, 4)
+            agent.steps_left = agent.steps_total = self.random.randint(1, 4)
+            last = mission_selectors.mission_log(leftover.id).order_by("-id").first()
+            reached = (last.data or {}).get("progress") if last else None
+            agent.progress_from = reached if isinstance(reached, int) else 0
         return agent
 
     def start_robot(self, number: int) -> SimRobot:
@@ -173,12 +220,25 @@ class Command(BaseCommand):
 
     # One tick ---------------------------------------------------------------------
 
-    def tick(self, agents: list[SimAgent], robots: list[SimRobot], ticks: int) -> None:
+    def tick(
+        self,
+        agents: list[SimAgent],
+        robots: list[SimRobot],
+        ticks: int,
+        interval: float = 0.0,
+        deadline: float | None = None,
+    ) -> None:
+        """Every agent and robot takes one turn, the turns spread over ``interval``
+        so the dashboard moves steadily rather than in bursts."""
+        started = time.monotonic()
         self.keep_missions_waiting(len(agents))
-        for agent in agents:
-            self.safely(self.step_agent, agent)
-        for robot in robots:
-            self.safely(self.step_robot, robot, ticks)
+        turns = [(self.step_agent, agent) for agent in agents]
+        turns += [(self.step_robot, robot, ticks) for robot in robots]
+        for number, (step, *args) in enumerate(turns):
+            self.safely(step, *args)
+            self.wait_until(started + interval * (number + 1) / len(turns), deadline)
+        if not turns:
+            self.wait_until(started + interval, deadline)
         if robots and ticks % 15 == 7:
             robot = self.random.choice(robots)
             self.safely(
@@ -188,6 +248,14 @@ class Command(BaseCommand):
                 linear_y=round(self.random.uniform(-0.5, 0.5), 2),
                 angular_z=round(self.random.uniform(-1, 1), 2),
             )
+
+    @staticmethod
+    def wait_until(moment: float, deadline: float | None) -> None:
+        if deadline is not None:
+            moment = min(moment, deadline)
+        pause = moment - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
 
     def safely(self, action, *args, **kwargs):
         """A refusal (someone else changed the data first) skips one step, no more."""
@@ -199,7 +267,12 @@ class Command(BaseCommand):
 
     def keep_missions_waiting(self, wanted: int) -> None:
         waiting = mission_selectors.mission_stats()["by_status"][MissionStatus.PENDING]
-        for _ in range(max(0, wanted - waiting) + (self.random.random() < 0.15)):
+        extra = self.random.random() < EXTRA_MISSION_CHANCE
+        count = max(0, wanted - waiting) + extra
+        if self.max_missions:
+            made = mission_selectors.mission_list().filter(data__simulated=True).count()
+            count = min(count, self.max_missions - made)
+        for _ in range(count):
             job, place = self.random.choice(JOBS), self.random.choice(PLACES)
             missions.mission_create(
                 name=f"{job} {place}",
@@ -246,13 +319,18 @@ class Command(BaseCommand):
             mission = supervisor.agent_claim_mission(agent_id=agent.agent_id)
             if mission is not None:
                 agent.mission_id = str(mission.id)
-                agent.steps_left = self.random.randint(4, 14)
+                agent.steps_left = agent.steps_total = self.random.randint(4, 14)
+                agent.progress_from = 0
             return
         self.work(agent)
 
     def work(self, agent: SimAgent) -> None:
         try:
-            lines = [self.chatter() for _ in range(self.random.randint(1, 3))]
+            # Progress only grows: the share of the mission's steps done, after this.
+            done = agent.steps_total - agent.steps_left + 1
+            start = min(100, max(0, agent.progress_from))
+            progress = start + round((100 - start) * done / max(1, agent.steps_total))
+            lines = [self.chatter(progress) for _ in range(self.random.randint(1, 2))]
             missions.mission_log_append(mission_id=agent.mission_id, lines=lines)
             self.spend(agent)
         except NotFound:
@@ -272,14 +350,12 @@ class Command(BaseCommand):
             pass  # an operator ended it first
         agent.mission_id = None
 
-    def chatter(self) -> missions.LogLine:
+    def chatter(self, progress: int) -> missions.LogLine:
         level = self.random.choices(
             list(LEVEL_WEIGHTS), weights=list(LEVEL_WEIGHTS.values())
         )[0]
         message = self.random.choice(CHATTER[level])
-        return missions.LogLine(
-            message, level=level, data={"progress": self.random.randint(0, 100)}
-        )
+        return missions.LogLine(message, level=level, data={"progress": progress})
 
     def spend(self, agent: SimAgent) -> None:
         amount = Decimal(self.random.randint(50, 400)) / 100
