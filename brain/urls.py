@@ -14,6 +14,10 @@ handler403 = "brain.api.exceptions.permission_denied"
 handler404 = "dashboard.errors.page_not_found"
 handler500 = "dashboard.errors.server_error"
 
+admin.site.site_header = "BRAiN Mission Control"
+admin.site.site_title = "BRAiN Mission Control admin"
+admin.site.index_title = "Missions, credits, robots, agents and events"
+
 api_patterns = [
     *route("health", HealthView.as_view(), name="health"),
     *route("events", EventHistoryView.as_view(), name="events"),
