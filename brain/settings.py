@@ -299,7 +299,7 @@ WHITENOISE_USE_FINDERS = DEBUG or not _COLLECTED
 REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "brain.api.authentication.PlainTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["brain.api.permissions.ReadSignedInWriteModelPerms"],
