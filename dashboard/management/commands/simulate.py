@@ -7,7 +7,7 @@ through the domain services, so the same events come out as from the API, with
 ``meta.actor`` "simulator".
 
 The pace is a person's, by default: each agent writes a line and each robot reports
-every ``--interval`` (15 s), their turns spread over it, about 50 events a minute;
+every ``--interval`` (15 s), their turns spread over it, about 60 events a minute;
 ``--rate N`` plays N times as fast, for load. The demo's data is bounded: after
 ``--max-missions`` demo missions (counted in the database, across runs) it stops,
 and says so. A mission's ``progress`` only grows, from 0 to 100 at its end.
