@@ -155,3 +155,18 @@ def test_event_rows_link_to_their_robot_and_agent(dash_server, pages, make_user)
     expect(robot).to_have_attribute("href", "/robots/go2-alpha/")
     agent = page.locator('#feed-rows tr.event a[data-kind="agent"]').first
     expect(agent).to_have_attribute("href", "/agents/?agent=scout-1")
+
+
+def test_a_card_links_to_its_mission_and_its_agent(dash_server, pages, make_user):
+    supervisor.agent_register(agent_id="scout-1", name="Scout")
+    supervisor.agent_heartbeat(agent_id="scout-1", state="healthy")
+    mission = make_mission(name="Held")
+    supervisor.agent_claim_mission(agent_id="scout-1")
+    page = pages.open(dash_server, make_user("viewer"), "/")
+    card = page.locator(f'.mission-card[data-mission-id="{mission.id}"]')
+    expect(card.locator("a.agent")).to_have_attribute("href", "/agents/?agent=scout-1")
+    expect(card.locator("a.name")).to_have_attribute("href", f"/missions/{mission.id}/")
+    card.locator("a.agent").click()
+    expect(page.locator('#agent-rows tr[data-agent-id="scout-1"]')).to_have_class(
+        "selected"
+    )

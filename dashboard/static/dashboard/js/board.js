@@ -67,7 +67,9 @@
           { class: `priority p${mission.priority}` },
           config.priorities[String(mission.priority)] || mission.priority
         ),
-        h("span", { class: agent ? "agent" : "agent none" }, agent || "unassigned"),
+        agent
+          ? h("a", { class: "agent", href: config.agentUrl.replace("{id}", encodeURIComponent(agent)) }, agent)
+          : h("span", { class: "agent none" }, "unassigned"),
         B.ageElement(mission.created_at)
       )
     );
