@@ -1,3 +1,4 @@
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
@@ -53,6 +54,23 @@ class EventHistoryView(APIView):
         *api_settings.DEFAULT_RENDERER_CLASSES,
         CloudEventsBatchRenderer,
     ]
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:  # DRF's answer to an unknown ?format=
+            raise ValidationError(
+                {"format": ["expected 'json' or 'cloudevents'"]}
+            ) from None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An error is a JSON object, not a batch: answer it as application/json.
+        if response.status_code >= 400 and isinstance(
+            getattr(request, "accepted_renderer", None), CloudEventsBatchRenderer
+        ):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
         parameters=[EventQuerySerializer],

@@ -38,6 +38,13 @@ def test_rest_history_as_a_cloudevents_batch(api):
     # Without the Accept header: the Charter page, as before.
     plain = api.get(f"/api/events?types=widget.*&after={rows[0].seq - 1}").json()
     assert [e["id"] for e in plain["results"]] == [item["id"] for item in batch]
+    bad = api.get("/api/events?types=Bad!", HTTP_ACCEPT=BATCH)
+    assert bad.status_code == 400 and bad["Content-Type"] == "application/json"
+    assert "types" in bad.json()
+    unknown = api.get("/api/events?format=xml")
+    assert unknown.status_code == 400 and "format" in unknown.json()
+    by_format = api.get("/api/events?types=widget.*&after=0&format=cloudevents")
+    assert by_format["Content-Type"] == BATCH
     empty = api.get(f"/api/events?after={rows[-1].seq}", HTTP_ACCEPT=BATCH)
     assert json.loads(empty.content) == []
     assert empty["Brain-Last-Seq"] == str(rows[-1].seq)
