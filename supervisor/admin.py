@@ -1,6 +1,9 @@
 """Agents in admin: saves, deletes and the control actions go through the services."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count, Q
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -25,11 +28,32 @@ class EffectiveStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _confirm_kill(modeladmin, request, queryset):
+    """Kill asks first: a page listing the agents and what a kill does."""
+    agents = list(
+        queryset.annotate(held=Count("missions", filter=Q(missions__status="RUNNING")))
+    )
+    return TemplateResponse(
+        request,
+        "admin/supervisor/agent/confirm_kill.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "opts": modeladmin.model._meta,
+            "agents": agents,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "title": "Kill agents?",
+        },
+    )
+
+
 def _control_action(action: str, label: str):
     @admin.action(description=f"{label} selected agents", permissions=["change"])
     def run(modeladmin, request, queryset):
+        if action == "kill" and "confirm" not in request.POST:
+            return _confirm_kill(modeladmin, request, queryset)
         done, refused = 0, []
-        reason = f"requested in admin by {request.user.get_username()}"
+        given = request.POST.get("reason", "").strip() if action == "kill" else ""
+        reason = given or f"requested in admin by {request.user.get_username()}"
         for agent_id in queryset.values_list("agent_id", flat=True):
             try:
                 services.agent_control(agent_id=agent_id, action=action, reason=reason)
