@@ -65,6 +65,25 @@ ERROR_COMPONENT = ResolvedComponent(
 )
 
 
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Send a write once, whatever the retries: the first success is stored for "
+        "24 h and replayed (`Idempotent-Replayed: true`) to a repeat with the same "
+        "key and body; the same key with another request is 422, a repeat while "
+        'the first runs is 409. A bare token or a quoted string (`"..."`).'
+    ),
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": r"^[\x21\x23-\x7e]+$",
+    },
+}
+
+
 class AutoSchema(SpectacularAutoSchema):
     """drf-spectacular's schema, plus the errors any view may answer with.
 
@@ -81,6 +100,8 @@ class AutoSchema(SpectacularAutoSchema):
         if operation is None:
             return None
         registry.register_on_missing(ERROR_COMPONENT)
+        if method.upper() in ("POST", "PATCH"):
+            operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
         responses = operation["responses"]
         for code, description in self._plumbing_errors():
             responses.setdefault(code, {"description": description})
@@ -110,8 +131,15 @@ class AutoSchema(SpectacularAutoSchema):
         if "{" in self.path or (self._is_list_view() and self._get_paginator()):
             errors.append(("404", "Not found: the body names what (or the page)."))
         if write:
+            errors.append(("408", "The request body did not arrive in time."))
+            errors.append(
+                ("409", "A request with this `Idempotency-Key` is still running.")
+            )
             errors.append(("413", "The request body is over the size limit."))
             errors.append(("415", "The request body is not `application/json`."))
+            errors.append(
+                ("422", "This `Idempotency-Key` was used for another request.")
+            )
         errors.append(("429", "Too many requests: retry after `Retry-After` s."))
         errors.append(("503", "The database or Redis is unavailable: retry shortly."))
         return errors
