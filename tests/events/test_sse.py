@@ -194,3 +194,36 @@ def test_refusals(live, token, make_user):
             },
         )
         assert cross.status_code == 401
+
+
+def test_open_streams_hold_no_request_slot(start_server, token):
+    server = start_server(HTTP_MAX_IN_FLIGHT="1")
+    streams = [stream(server, token) for _ in range(3)]
+    try:
+        for curl in streams:
+            curl.read_until(lambda c: len(c.messages) >= 1)
+        with httpx.Client(base_url=server.url, timeout=5) as http:
+            assert http.get("/api/health").status_code == 200
+            history = http.get(
+                "/api/events", headers={"Authorization": f"Token {token}"}
+            )
+            assert history.status_code == 200
+    finally:
+        for curl in streams:
+            curl.close()
+
+
+def test_a_deleted_token_ends_its_stream(start_server, make_user):
+    from rest_framework.authtoken.models import Token
+
+    server = start_server(EVENTS_AUTH_RECHECK_SECONDS="0.3", EVENTS_POLL_INTERVAL="0.1")
+    user = make_user("operator")
+    curl = stream(server, token_for(user))
+    try:
+        curl.read_until(lambda c: len(c.messages) >= 1)
+        Token.objects.filter(user=user).delete()
+        curl.read_until(lambda c: c.messages[-1].event == "error", timeout=10)
+        assert curl.messages[-1].json["detail"] == "credentials revoked"
+        assert curl.process.wait(timeout=5) == 0  # the response ended
+    finally:
+        curl.close()
