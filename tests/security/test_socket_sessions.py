@@ -137,3 +137,44 @@ async def test_the_socket_and_rest_agree_on_every_origin(start_server, make_user
     ]
     assert len(refused) == 6
     assert any('"origin": "http://127.0.0.1:9999"' in line for line in refused)
+
+
+@pytest.mark.parametrize("trusted", [[], ["https://*.example.com", "http://a.test:81"]])
+@pytest.mark.parametrize("secure", [False, True])
+@pytest.mark.parametrize("host", ["brain.example.com", "brain.example.com:8443", "x"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://brain.example.com",
+        "http://brain.example.com",
+        "https://brain.example.com:8443",
+        "https://api.example.com",
+        "https://example.com",
+        "http://api.example.com",
+        "http://a.test:81",
+        "http://a.test",
+        "null",
+        "https://brain.example.com.evil.test",
+    ],
+)
+def test_the_origin_rule_is_djangos_csrf_rule(settings, trusted, secure, host, origin):
+    """Every combination of socket scheme, ``Host``, ``Origin`` and trusted
+    origins, judged by the socket's rule and by Django's own CSRF middleware."""
+    from django.middleware.csrf import CsrfViewMiddleware
+    from django.test import RequestFactory
+
+    from brain.events.auth import origin_allowed
+
+    settings.ALLOWED_HOSTS = [".example.com"]
+    settings.CSRF_TRUSTED_ORIGINS = trusted
+    settings.SECURE_PROXY_SSL_HEADER = None
+    scope = {
+        "type": "websocket",
+        "scheme": "wss" if secure else "ws",
+        "headers": [(b"host", host.encode()), (b"origin", origin.encode())],
+    }
+    request = RequestFactory().post(
+        "/", HTTP_HOST=host, HTTP_ORIGIN=origin, secure=secure
+    )
+    django_says = CsrfViewMiddleware(lambda r: None)._origin_verified(request)
+    assert origin_allowed(scope, origin) == django_says
