@@ -227,3 +227,26 @@ def test_a_deleted_token_ends_its_stream(start_server, make_user):
         assert curl.process.wait(timeout=5) == 0  # the response ended
     finally:
         curl.close()
+
+
+def test_a_machine_token_follows_only_its_own_subject(live):
+    from brain.access.machines import machine_token_issue
+    from tests.hardware.factories import make_robot
+
+    make_robot("go2-one")
+    robot_token = machine_token_issue(
+        kind="robot", ident="go2-one", permissions=["hardware.view_robot"]
+    )
+    curl = stream(live, robot_token, "?types=hardware.*")
+    try:
+        (hello,) = curl.read_until(lambda c: len(c.messages) >= 1)
+        assert hello.json["subject"] == "robot_go2-one"
+    finally:
+        curl.close()
+    with httpx.Client(base_url=live.url, timeout=5) as http:
+        other = http.get(
+            "/api/events/stream?subject=robot_go2-two",
+            headers={"Authorization": f"Token {robot_token}"},
+        )
+    assert other.status_code == 400
+    assert "may only follow robot_go2-one" in other.json()["detail"]
