@@ -71,6 +71,8 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
             "SECRET_KEY": SECRET_KEY,
             "THROTTLE_ANON": "1000000/min",
             "THROTTLE_USER_WRITE": "1000000/min",
+            # The fan-out's thousands of sockets are all the bench user's.
+            "EVENTS_MAX_SOCKETS_PER_USER": "0",
             # Scenario 4 posts 10,000 lines (about 1 MB) in one request.
             "MISSIONS_LOG_BATCH_MAX": "10000",
             "MAX_REQUEST_BODY_BYTES": str(16 * 1024 * 1024),
@@ -96,6 +98,7 @@ class Plan:
     # 2. end-to-end latency: requests/s -> seconds of sending
     latency_rates: tuple[int, ...] = (50, 200)
     latency_seconds: float = 10.0
+    latency_connections: int = 32
     # 3. REST: seconds per wrk run, connections
     wrk_seconds: int = 5
     wrk_warmup_seconds: int = 2

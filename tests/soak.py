@@ -99,6 +99,8 @@ async def soak(args) -> dict:
         "BRAIN_DATA_DIR": "/tmp/brain-soak",
         "THROTTLE_ANON": "1000000/min",
         "THROTTLE_USER_WRITE": "1000000/min",
+        # Every socket is the same user's.
+        "EVENTS_MAX_SOCKETS_PER_USER": "0",
         "DJANGO_SETTINGS_MODULE": "brain.settings",
     }
     token = prepare(env)
