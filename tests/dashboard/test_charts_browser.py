@@ -164,7 +164,26 @@ def report(robot_id: str, battery: float) -> None:
     )
 
 
-def test_a_robots_battery_chart_holds_its_reports_and_grows_live(
+def robot_line(page, robot_id: str, check) -> list[float]:
+    """The battery values of one robot's line on the robots page, once ``check``."""
+    deadline = time.monotonic() + CHART_TIMEOUT_MS / 1000
+    while True:
+        line = page.evaluate(
+            """id => {
+                const chart = Chart.getChart(document.getElementById("battery-chart"));
+                const set = chart && chart.data.datasets.find(s => s.label === id);
+                return set ? set.data : null;
+            }""",
+            robot_id,
+        )
+        if line is not None and check(line):
+            return line
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{robot_id}'s battery line holds {line}")
+        page.wait_for_timeout(50)
+
+
+def test_every_robots_battery_line_holds_its_reports_and_grows_live(
     dash_server, pages, make_user
 ):
     hardware.robot_register(robot_id="go2-alpha", name="Alpha", model="unitree_go2")
@@ -174,15 +193,18 @@ def test_a_robots_battery_chart_holds_its_reports_and_grows_live(
     report("b2-beta", 15.0)
     page = pages.open(dash_server, make_user("viewer"), "/robots/?robot=go2-alpha")
 
-    data = wait_for_chart(page, "battery-chart", lambda d: len(d["data"]) == 3)
-    assert ys(data) == [80.0, 72.5, 61.0]
-    times = [point["x"] for point in data["data"]]
+    alpha = robot_line(page, "go2-alpha", lambda line: len(line) == 3)
+    assert [point["y"] for point in alpha] == [80.0, 72.5, 61.0]
+    times = [point["x"] for point in alpha]
     assert times == sorted(times)
+    assert [p["y"] for p in robot_line(page, "b2-beta", bool)] == [15.0]
 
     off_loop(report, "go2-alpha", 55.0)
-    off_loop(report, "b2-beta", 14.0)  # another robot: not on this chart
-    data = wait_for_chart(page, "battery-chart", lambda d: len(d["data"]) >= 4)
-    assert ys(data) == [80.0, 72.5, 61.0, 55.0]
+    off_loop(report, "b2-beta", 14.0)  # each robot's report on its own line
+    alpha = robot_line(page, "go2-alpha", lambda line: len(line) >= 4)
+    assert [point["y"] for point in alpha] == [80.0, 72.5, 61.0, 55.0]
+    beta = robot_line(page, "b2-beta", lambda line: len(line) >= 2)
+    assert [point["y"] for point in beta] == [15.0, 14.0]
 
 
 def test_an_agents_balance_chart_holds_its_ledger_and_grows_live(

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from hardware import services as hardware
 from hardware.models import VELOCITY_BOUNDS, RobotCommand
-from tests.dashboard.browser import off_loop
+from tests.dashboard.browser import off_loop, screenshot
 from tests.dashboard.seed import report
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -91,6 +91,7 @@ def test_holding_a_direction_moves_the_robot_and_letting_go_stops_it(
     page.keyboard.up("q")
     sent = wait_for_commands(page, robot, lambda sent: sent[-1] == (0.0, 0.0, 0.0))
     assert sent[count] == (0.0, 0.0, 1.0)
+    screenshot(page, "robot")
 
 
 def test_stop_is_always_on_screen_and_acts_at_once(

@@ -35,22 +35,25 @@
 
   // On a phone, a table with class "stack" shows each row as a card whose cells
   // carry their column's name (CSS: td::before { content: attr(data-label) }).
-  function labelCells(table) {
+  function columnNames(table) {
     const head = table.tHead && table.tHead.rows[0];
-    if (!head) return;
-    const names = [...head.cells].map((cell) => cell.textContent.trim());
-    for (const body of table.tBodies) {
-      for (const row of body.rows) {
-        if (row.cells.length === 1 && row.cells[0].colSpan > 1) continue;
-        [...row.cells].forEach((cell, i) => {
-          if (!("label" in cell.dataset)) cell.dataset.label = names[i] || "";
-        });
-      }
-    }
+    return head ? [...head.cells].map((cell) => cell.textContent.trim()) : [];
+  }
+  function labelRow(row, names) {
+    if (row.cells.length === 1 && row.cells[0].colSpan > 1) return;
+    [...row.cells].forEach((cell, i) => {
+      if (cell.dataset.label === undefined) cell.dataset.label = names[i] || "";
+    });
   }
   for (const table of document.querySelectorAll("table.stack")) {
-    labelCells(table);
-    const observer = new MutationObserver(() => labelCells(table));
+    const names = columnNames(table);
+    for (const body of table.tBodies) for (const row of body.rows) labelRow(row, names);
+    // Only the rows just added: a live feed adds one at a time.
+    const observer = new MutationObserver((records) => {
+      for (const record of records) {
+        for (const node of record.addedNodes) if (node.nodeName === "TR") labelRow(node, names);
+      }
+    });
     for (const body of table.tBodies) observer.observe(body, { childList: true });
   }
 
