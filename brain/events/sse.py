@@ -29,6 +29,7 @@ from brain import metrics
 from brain.access.machines import confined_subject
 from brain.events import cloudevent, revocation, selectors
 from brain.events.auth import _header, _user_for_token
+from brain.events.consumers import _check_since, _parse_since
 from brain.events.filters import EventFilter, FilterError
 from brain.events.hub import get_hub, run_db
 from brain.events.registry import readable_types
@@ -39,18 +40,6 @@ logger = logging.getLogger(__name__)
 # A chunk written to the server at once (several events per write under load).
 CHUNK_BYTES = 64 * 1024
 _COMPACT = (",", ":")
-
-
-def _parse_since(value) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        since = int(value)
-    except (TypeError, ValueError):
-        raise FilterError("since: expected a non-negative integer") from None
-    if since < 0:
-        raise FilterError("since: expected a non-negative integer")
-    return since
 
 
 def _frame(text: str, *, event: str | None = None, id: int | None = None) -> str:
@@ -137,6 +126,8 @@ class EventSourceConsumer(AsyncHttpConsumer):
                 if last_event_id
                 else query.get("since", [None])[0]
             )
+            # The socket's rule: a cursor past the log's head names no event.
+            await _check_since(since)
             output = query.get("format", ["charter"])[0]
             if output not in ("charter", "cloudevents"):
                 raise FilterError("format: expected 'charter' or 'cloudevents'")

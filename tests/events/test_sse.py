@@ -131,17 +131,38 @@ def test_live_only_events_have_no_id(live, token):
         curl.close()
 
 
-def test_a_cursor_the_log_does_not_hold_gets_a_reset(live, token):
-    widgets(1)
-    curl = stream(live, token, f"?since={head() + 1000}")
+def test_a_pruned_cursor_gets_a_reset_and_one_past_the_head_a_400(live, token):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from brain.events.services import events_prune
+
+    before = head()
+    now = timezone.now()
+    with time_machine.travel(now - timedelta(days=40)):
+        widget_create(name="old")
+    widgets(1, "kept")
+    events_prune(now=now, default_days=30)
+    curl = stream(live, token, f"?since={before}")
     try:
         (reset,) = curl.read_until(lambda c: len(c.messages) >= 1)
         assert reset.event == "reset"
         assert reset.json["control"] == "reset"
         # Its id moves the client's cursor to where it may continue from.
         assert reset.id == str(reset.json["last_seq"]) == str(head())
+        (after,) = widgets(1, "after")
+        curl.read_until(lambda c: len(c.events()) >= 1)
+        assert curl.events()[0].id == str(after.seq)
     finally:
         curl.close()
+    with httpx.Client(base_url=live.url, timeout=5) as http:
+        past = http.get(
+            f"/api/events/stream?since={head() + 1000}",
+            headers={"Authorization": f"Token {token}"},
+        )
+    assert past.status_code == 400 and "past the log's head" in past.json()["detail"]
 
 
 def test_an_idle_stream_gets_comment_keepalives(start_server, token):

@@ -3,13 +3,20 @@ several processes (prometheus-client multiprocess mode), parsed with its parser.
 
 import asyncio
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
+import time_machine
 from django.test import Client
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from brain.events import sequencer
 from brain.events.models import EventLog
+from brain.events.selectors import log_head
+from brain.events.services import events_prune
+from missions.services import mission_create
 from tests.conftest import server_env, token_for
 from tests.servers import next_frame, ws_connect
 from tests.webhooks.conftest import WORKER_ENV, WorkerProcess
@@ -70,6 +77,14 @@ def test_series_add_up_over_server_and_worker_processes(
     scrape_headers = {"Authorization": "Bearer t0ken"}
     try:
         with httpx.Client(timeout=10) as http:
+            # A cursor retention pruned past, for a reset.
+            pruned_from = log_head()
+            now = timezone.now()
+            with time_machine.travel(now - timedelta(days=40)):
+                mission_create(name="old")
+            mission_create(name="kept")
+            assert sequencer.drain()
+            events_prune(now=now, default_days=30)
             hook = http.post(
                 f"{two.url}/api/webhooks/endpoints",
                 json={"url": receiver.url(), "types": ["mission.created"]},
@@ -86,7 +101,7 @@ def test_series_add_up_over_server_and_worker_processes(
                     async with httpx.AsyncClient(timeout=10) as client:
                         async with client.stream(
                             "GET",
-                            f"{two.url}/api/events/stream?since=999999999",
+                            f"{two.url}/api/events/stream?since={pruned_from}",
                             headers=headers,
                         ) as sse:
                             lines = sse.aiter_lines()
