@@ -2,7 +2,7 @@
 
 import os
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,6 +117,12 @@ class Plan:
     writer_threads: int = 8
     writer_seconds: float = 5.0
     writer_rounds: int = 2
+    # 8. robot telemetry on the socket: robots per step, seconds per step, Hz
+    telemetry_steps: tuple[int, ...] = (10, 25, 50, 100, 150)
+    telemetry_seconds: float = 60.0
+    telemetry_rate: float = 10.0
+    telemetry_robots_per_proc: int = 50
+    telemetry_settle_seconds: float = 10.0
 
 
 def plan_for(quick: bool) -> Plan:
@@ -135,5 +141,32 @@ def plan_for(quick: bool) -> Plan:
             idle_settle_seconds=2.0,
             writer_seconds=2.0,
             writer_rounds=1,
+            telemetry_steps=(10,),
+            telemetry_seconds=4.0,
+            telemetry_settle_seconds=5.0,
         )
     return Plan(quick=False, fanout={100: 1000, 1000: 200})
+
+
+def plan_with(plan: Plan, settings: list[str]) -> Plan:
+    """``plan`` with ``NAME=VALUE`` overrides (``--set``), typed as each default.
+
+    Tuples are comma-separated (``telemetry_steps=10,25``); ``fanout`` is
+    ``subscribers:events`` pairs (``fanout=100:500``).
+    """
+    changes: dict = {}
+    for item in settings:
+        name, _, text = item.partition("=")
+        if name not in Plan.__dataclass_fields__ or name == "quick":
+            raise ValueError(f"--set {item!r}: no plan field {name!r}")
+        current = getattr(plan, name)
+        if isinstance(current, dict):
+            pairs = (pair.split(":") for pair in text.split(",") if pair)
+            value = {int(k): int(v) for k, v in pairs}
+        elif isinstance(current, tuple):
+            kind = type(current[0]) if current else int
+            value = tuple(kind(x) for x in text.split(",") if x)
+        else:
+            value = type(current)(text)
+        changes[name] = value
+    return replace(plan, **changes)

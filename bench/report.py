@@ -130,8 +130,19 @@ def table_rows(scenarios: dict) -> list[dict]:
                 _fmt(row["requests_per_second"]),
                 _fmt(row["baseline_requests_per_second"]) + " (plain view)",
                 _fmt(row["ratio"], digits=2),
-                ">= 0.5" if row["target"] else "—",
+                f">= {row['target']}" if row["target"] else "—",
                 _met(row["met"]),
+            )
+        peer = scenarios["rest"].get("peer")
+        if peer:
+            add(
+                "3 REST log append vs peer",
+                f"requests/s (wrk, {scenarios['rest']['connections']} connections)",
+                _fmt(peer["app_requests_per_second"]),
+                _fmt(peer["requests_per_second"]) + " (peer: asyncpg + Redis)",
+                _fmt(peer["ratio"], digits=2),
+                f">= {peer['target']}",
+                _met(peer["met"]),
             )
     if not failed("bulk", "4 bulk"):
         bulk = scenarios["bulk"]
@@ -200,13 +211,188 @@ def table_rows(scenarios: dict) -> list[dict]:
             "(>= 1.6x)",
             _met((w["light_scaling"] or 0) >= 1.6),
         )
+    if not failed("telemetry", "8 telemetry"):
+        for step in scenarios["telemetry"]["steps"]:
+            dash = step["dashboard_ms"]
+            add(
+                f"8 telemetry, {step['robots']} robots at {step['rate']:g} Hz",
+                f"p50/p99 ms report -> dashboard; {step['acked']:,}/"
+                f"{step['expected']:,} acked, stored = acked: "
+                f"{'yes' if step['stored_equals_acked'] else 'NO'}, "
+                f"{step['errors']} errors, {step['seconds']:g} s",
+                f"{_fmt(dash['p50'], digits=1)} / {_fmt(dash['p99'], digits=1)}",
+                f"ack p99 {_fmt(step['ack_ms']['p99'], digits=1)} ms",
+                "—",
+                "p99 <= 250 ms",
+                _met(step["sustained"]),
+            )
     return rows
 
 
-def format_table(rows: list[dict]) -> str:
-    headers = ["scenario", "measure", "value", "baseline", "ratio", "target", "met?"]
-    keys = ["scenario", "measure", "value", "baseline", "ratio", "target", "met"]
-    cells = [[str(row[k]) for k in keys] for row in rows]
+def _layout(results: dict) -> str:
+    args = results.get("uvicorn_args") or []
+    workers = "1 process"
+    if "--workers" in args:
+        workers = f"{args[args.index('--workers') + 1]} workers"
+    return workers
+
+
+def targets_rows(results: dict) -> list[dict]:
+    """The targets of issue 15 (rows 1-7), each from figures of this run."""
+    scenarios = results["scenarios"]
+    rows: list[dict] = []
+
+    def add(number, measure, value, baseline, ratio, target, met) -> None:
+        rows.append(
+            {
+                "row": number,
+                "measure": measure,
+                "value": value,
+                "baseline": baseline,
+                "ratio": ratio,
+                "target": target,
+                "met": met,
+            }
+        )
+
+    def missing(name: str) -> str | None:
+        result = scenarios.get(name)
+        if result is None:
+            return "not run"
+        if "error" in result:
+            return "ERROR"
+        return None
+
+    rest = scenarios.get("rest") or {}
+    endpoints = rest.get("endpoints", {})
+    for number, name, measure, target in (
+        ("1", "log_append", "log append / plain Django view", 0.5),
+        ("3", "mission_create", "mission create / plain view", 0.4),
+        ("3", "robot_state", "robot state report / plain view", 0.4),
+        ("4", "mission_list", "mission list (50) / plain view", 0.4),
+    ):
+        row = endpoints.get(name)
+        if missing("rest") or not row:
+            add(number, measure, missing("rest") or "—", "—", "—", f">= {target}", "—")
+            if number == "1":
+                add(
+                    "2",
+                    "log append / peer baseline",
+                    missing("rest") or "—",
+                    "—",
+                    "—",
+                    ">= 0.3",
+                    "—",
+                )
+            continue
+        add(
+            number,
+            measure,
+            f"{_fmt(row['requests_per_second'])} req/s",
+            f"{_fmt(row['baseline_requests_per_second'])} req/s (plain view)",
+            _fmt(row["ratio"], digits=2),
+            f">= {target}",
+            _met(row["ratio"] >= target),
+        )
+        if number == "1":
+            peer = rest.get("peer")
+            if peer:
+                add(
+                    "2",
+                    "log append / peer baseline (raw ASGI + asyncpg + redis)",
+                    f"{_fmt(peer['app_requests_per_second'])} req/s",
+                    f"{_fmt(peer['requests_per_second'])} req/s (peer; "
+                    f"{_fmt(peer['peer_to_plain'], 'x', 2)} the plain view)",
+                    _fmt(peer["ratio"], digits=2),
+                    ">= 0.3",
+                    _met(peer["met"]),
+                )
+            else:
+                add(
+                    "2",
+                    "log append / peer baseline",
+                    "not run",
+                    "—",
+                    "—",
+                    ">= 0.3",
+                    "—",
+                )
+    rows.sort(key=lambda r: r["row"])
+    latency = scenarios.get("latency") or {}
+    run = next((r for r in latency.get("runs", []) if r["rate"] == 200), None)
+    if missing("latency") or run is None:
+        add(
+            "5",
+            "p99 POST -> socket at 200/s",
+            missing("latency") or "not run",
+            "—",
+            "—",
+            "<= 50 ms, none lost",
+            "—",
+        )
+    else:
+        app, base = run["app"], run["baseline"]
+        add(
+            "5",
+            f"p99 POST -> socket at 200/s offered ({_layout(results)}; "
+            f"{app['delivered']:,}/{app['requests']:,} delivered, {app['lost']} "
+            f"lost; answered {_fmt(app.get('answered_per_second'))}/s)",
+            f"{_fmt(app['p99'], ' ms', 1)}",
+            f"{_fmt(base['p99'], ' ms', 2)} (Redis PUBLISH)",
+            _fmt(run["ratio_p99"], "x", 1),
+            "<= 50 ms, none lost",
+            _met(app["p99"] is not None and app["p99"] <= 50 and app["lost"] == 0),
+        )
+    telemetry = scenarios.get("telemetry") or {}
+    if missing("telemetry"):
+        add(
+            "6",
+            "robots at 10 Hz, all stored, p99 <= 250 ms",
+            missing("telemetry"),
+            "—",
+            "—",
+            ">= 100 robots",
+            "—",
+        )
+    else:
+        steps = telemetry["steps"]
+        tried = ", ".join(
+            f"{s['robots']}{'' if s['sustained'] else ' (no)'}" for s in steps
+        )
+        add(
+            "6",
+            f"robots at {steps[0]['rate']:g} Hz sustained {steps[0]['seconds']:g} s, "
+            f"every report stored, p99 report -> dashboard <= 250 ms (steps: {tried})",
+            f"{telemetry['max_sustained_robots']} robots",
+            "—",
+            "—",
+            ">= 100 robots",
+            _met(telemetry["met"]),
+        )
+    bulk = scenarios.get("bulk") or {}
+    if missing("bulk"):
+        add("7", "bulk 10,000 lines / COPY", missing("bulk"), "—", "—", ">= 0.25", "—")
+    else:
+        add(
+            "7",
+            f"bulk {bulk['lines']:,} lines / PostgreSQL COPY (all landed: "
+            f"{'yes' if bulk['all_delivered'] else 'NO'})",
+            f"{_fmt(bulk['app']['lines_per_second'])} lines/s",
+            f"{_fmt(bulk['baseline']['lines_per_second'])} lines/s (COPY)",
+            _fmt(bulk["ratio"], digits=3),
+            ">= 0.25",
+            _met(bulk["met"]),
+        )
+    return rows
+
+
+def format_targets(rows: list[dict]) -> str:
+    headers = ["#", "measure", "value", "baseline", "ratio", "target", "met?"]
+    keys = ["row", "measure", "value", "baseline", "ratio", "target", "met"]
+    return _aligned(headers, [[str(row[k]) for k in keys] for row in rows])
+
+
+def _aligned(headers: list[str], cells: list[list[str]]) -> str:
     widths = [
         max(len(headers[i]), *(len(c[i]) for c in cells)) if cells else len(headers[i])
         for i in range(len(headers))
@@ -216,6 +402,12 @@ def format_table(rows: list[dict]) -> str:
     for c in cells:
         lines.append("  ".join(x.ljust(w) for x, w in zip(c, widths, strict=True)))
     return "\n".join(lines)
+
+
+def format_table(rows: list[dict]) -> str:
+    headers = ["scenario", "measure", "value", "baseline", "ratio", "target", "met?"]
+    keys = ["scenario", "measure", "value", "baseline", "ratio", "target", "met"]
+    return _aligned(headers, [[str(row[k]) for k in keys] for row in rows])
 
 
 def markdown_table(rows: list[dict]) -> str:
@@ -238,6 +430,15 @@ def markdown_table(rows: list[dict]) -> str:
             )
             + " |"
         )
+    return "\n".join(out)
+
+
+def markdown_targets(rows: list[dict]) -> str:
+    keys = ("row", "measure", "value", "baseline", "ratio", "target", "met")
+    out = ["| # | measure | value | baseline | ratio | target | met? |"]
+    out.append("|---|---|---|---|---|---|---|")
+    for row in rows:
+        out.append("| " + " | ".join(str(row[k]) for k in keys) + " |")
     return "\n".join(out)
 
 
@@ -412,3 +613,6 @@ if __name__ == "__main__":
     source = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json")
     data = json.loads(source.read_text())
     print(markdown_table(data["table"]))
+    if data.get("targets"):
+        print()
+        print(markdown_targets(data["targets"]))

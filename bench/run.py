@@ -12,7 +12,7 @@ import traceback
 from datetime import datetime
 from pathlib import Path
 
-from bench import config, report
+from bench import config, peer_app, report
 from bench.scenarios import (
     Context,
     bulk,
@@ -21,6 +21,7 @@ from bench.scenarios import (
     latency,
     queries,
     rest,
+    telemetry,
     writers,
 )
 from bench.servers import (
@@ -40,13 +41,14 @@ SCENARIOS = {
     "queries": queries,
     "idle": idle,
     "writers": writers,
+    "telemetry": telemetry,
 }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="BRAiN Mission Control benchmark suite (issue 9).",
+        description="BRAiN Mission Control benchmark suite (issues 9 and 15).",
     )
     parser.add_argument(
         "--quick",
@@ -57,6 +59,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         default="",
         help=f"comma-separated subset of: {', '.join(SCENARIOS)}",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a size of the plan (bench/config.py Plan), e.g. "
+        "--set telemetry_steps=10,25 --set telemetry_seconds=10; repeatable",
     )
     parser.add_argument(
         "--uvicorn-args",
@@ -83,7 +93,11 @@ def _main(args: argparse.Namespace) -> int:
     if unknown:
         print(f"bench: unknown scenario(s): {', '.join(sorted(unknown))}")
         return 2
-    plan = config.plan_for(args.quick)
+    try:
+        plan = config.plan_with(config.plan_for(args.quick), args.set)
+    except ValueError as exc:
+        print(f"bench: {exc}")
+        return 2
     uvicorn_args = tuple(shlex.split(args.uvicorn_args))
     started_at = datetime.now().isoformat(timespec="seconds")
     t0 = time.monotonic()
@@ -108,12 +122,20 @@ def _main(args: argparse.Namespace) -> int:
             "bench.baseline_app:app", args=uvicorn_args, health="/health"
         ).start()
         servers.append(baseline)
+        peer = None
+        if "rest" in selected:
+            peer_app.prepare_tables(config.DATABASE_URL)
+            peer = Server(
+                "bench.peer_app:app", args=uvicorn_args, health="/health"
+            ).start()
+            servers.append(peer)
         ctx = Context(
             plan=plan,
             token=token,
             server=server,
             baseline=baseline,
             uvicorn_args=uvicorn_args,
+            peer=peer,
         )
         for name in SCENARIOS:
             if name not in selected:
@@ -153,8 +175,10 @@ def _main(args: argparse.Namespace) -> int:
         "errors": errors,
         "ok": not errors and lost == 0 and duplicates == 0,
         "table": rows,
+        "targets": [],
         "scenarios": results,
     }
+    output["targets"] = report.targets_rows(output)
     directory = Path(args.results_dir)
     directory.mkdir(parents=True, exist_ok=True)
     try:
@@ -166,6 +190,13 @@ def _main(args: argparse.Namespace) -> int:
     path = report.write_json(output, directory)
     print()
     print(report.format_table(rows))
+    print()
+    load = output["machine"]
+    print(
+        "Targets of issue 15, each ratio against a baseline of this run (load "
+        f"average at start {load['load_average']}, at end {load['load_average_end']}):"
+    )
+    print(report.format_targets(output["targets"]))
     print()
     print(
         f"bench: {output['mode']} run in {output['duration_seconds']} s; "

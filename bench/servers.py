@@ -171,6 +171,57 @@ def db_connect() -> psycopg.Connection:
     return psycopg.connect(config.DATABASE_URL, connect_timeout=5)
 
 
+# Processes (from /proc) ---------------------------------------------------------------
+
+
+def _stat_fields(pid: int) -> list[str]:
+    # The command name (field 2) may hold spaces and parentheses: split after it.
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants that are alive, from ``/proc/*/stat``."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int(_stat_fields(int(entry.name))[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, ()))
+    return tree
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = _stat_fields(pid)
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmRSS"):
+            return int(line.split()[1])
+    return 0
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time of one process (and its descendants)."""
+    return sum(_cpu_seconds(p) for p in process_tree(pid))
+
+
 # Servers ------------------------------------------------------------------------------
 
 
@@ -246,14 +297,20 @@ class Server:
         """All the server printed, from every start of this object."""
         return Path(self.log.name).read_text(errors="replace")
 
+    def pids(self) -> list[int]:
+        """The server's process and every descendant (``--workers N`` forks them)."""
+        return process_tree(self.pid)
+
     def rss_kb(self) -> int:
-        status = Path(f"/proc/{self.pid}/status").read_text()
-        line = next(line for line in status.splitlines() if line.startswith("VmRSS"))
-        return int(line.split()[1])
+        """Resident memory of every process of the server, summed."""
+        return sum(_rss_kb(pid) for pid in self.pids())
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU time (user + system) of every process of the server, summed.
+
+        A worker that exited is no longer counted; the bench's servers keep theirs.
+        """
+        return sum(_cpu_seconds(pid) for pid in self.pids())
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after 10 s. The log stays for ``output``."""

@@ -1,4 +1,4 @@
-"""The six scenarios of issue 9; each returns a JSON-able dict with its rows."""
+"""The scenarios of issues 9 and 15; each returns a JSON-able dict with its rows."""
 
 from dataclasses import dataclass, field
 
@@ -15,6 +15,8 @@ class Context:
     server: Server
     baseline: Server
     uvicorn_args: tuple[str, ...]
+    # The peer baseline of issue 15 (bench/peer_app.py), beside the app.
+    peer: Server | None = None
     notes: list[str] = field(default_factory=list)
 
     def api(self, timeout: float = 60.0) -> httpx.Client:

@@ -1,9 +1,12 @@
 """Scenario 2: ``POST /api/missions/{id}/log`` -> the event on a subscriber's socket.
 
-An open-loop sender fires requests on a fixed schedule (R per second, never waiting
-for an answer before the next one), and one subscriber socket watches the mission.
-Latency is from the request's *scheduled* time to its event's arrival, so a sender
-that falls behind shows up as latency rather than hiding it. Nothing may be lost.
+An open-loop sender (``bench/sender.py``, a process of its own: pre-built HTTP/1.1
+requests on a few keep-alive asyncio connections, a constant cost per request) fires
+requests on a fixed schedule (R per second, never waiting for an answer before the
+next one is due), and one subscriber socket watches the mission. Latency is from the
+request's *scheduled* time to its event's arrival, so a server that falls behind
+shows up as latency rather than hiding it. Nothing acknowledged may be lost. The
+sender's own CPU per request and the server's (every process of it) are reported.
 The baseline: a Redis ``PUBLISH`` -> subscriber round trip (redis-py asyncio), on the
 same schedule, same payload size.
 """
@@ -11,9 +14,10 @@ same schedule, same payload size.
 import asyncio
 import json
 import statistics
+import subprocess
+import sys
 import time
 
-import httpx
 import redis.asyncio as aioredis
 import websockets
 from websockets.asyncio.client import connect
@@ -56,19 +60,50 @@ async def _paced(rate: int, count: int, fire) -> list[float]:
     return scheduled
 
 
+def _start_sender(ctx: Context, mission_id: str, rate: int, count: int, marker: str):
+    """``bench.sender`` in a process of its own; it starts sending at ``start_at``."""
+    command = [
+        sys.executable,
+        "-m",
+        "bench.sender",
+        "--url",
+        ctx.server.url,
+        "--path",
+        f"/api/missions/{mission_id}/log",
+        "--body",
+        json.dumps({"message": f"{marker}{{i}}", "data": {"n": 0}}).replace(
+            '"n": 0', '"i": {i}'
+        ),
+        "--token",
+        ctx.token,
+        "--rate",
+        str(rate),
+        "--count",
+        str(count),
+        "--connections",
+        str(ctx.plan.latency_connections),
+        "--warm-path",
+        "/api/missions/health",
+    ]
+    return subprocess.Popen(
+        command,
+        cwd=config.ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 async def _app_run(ctx: Context, mission_id: str, rate: int, count: int) -> dict:
     received: dict[int, float] = {}
-    answered: list[float] = []
-    acknowledged: set[int] = set()
     duplicates = 0
-    failures: list[str] = []
-    refused: list[str] = []
     url = (
         f"{ctx.server.ws_url}/ws/events/?types=mission.log_appended"
         f"&subject=mission_{mission_id}"
     )
     headers = {"Authorization": f"Token {ctx.token}"}
     marker = f"lat{rate}-"
+    cpu0 = ctx.server.cpu_seconds()
     async with connect(url, additional_headers=headers, max_size=None) as ws:
         first = json.loads(await asyncio.wait_for(ws.recv(), 10))
         if first.get("control") != "subscribed":
@@ -94,62 +129,61 @@ async def _app_run(ctx: Context, mission_id: str, rate: int, count: int) -> dict
                 return
 
         listener = asyncio.ensure_future(listen())
-        # Idle connections are dropped before uvicorn's 5 s keep-alive timeout would
-        # close them under a request.
-        limits = httpx.Limits(
-            max_connections=256, max_keepalive_connections=256, keepalive_expiry=2.0
+        sender = _start_sender(ctx, mission_id, rate, count, marker)
+        out, err = await asyncio.to_thread(
+            sender.communicate, timeout=count / rate + 300
         )
-        async with httpx.AsyncClient(
-            base_url=ctx.server.url, headers=headers, limits=limits, timeout=30
-        ) as http:
-
-            async def fire(i: int) -> None:
-                try:
-                    response = await http.post(
-                        f"/api/missions/{mission_id}/log",
-                        json={"message": f"{marker}{i}", "data": {"i": i}},
-                    )
-                    answered.append(time.monotonic())
-                    if response.status_code == 201:
-                        acknowledged.add(i)
-                    elif response.status_code < 500:
-                        refused.append(f"{response.status_code} {response.text[:200]}")
-                    else:
-                        failures.append(f"{response.status_code}")
-                except httpx.TransportError as exc:
-                    failures.append(repr(exc))
-
-            # Warm the connection pool and the hub before the clock starts.
-            await asyncio.gather(
-                *(http.get("/api/missions/health") for _ in range(min(rate // 10, 20)))
-            )
-            scheduled = await _paced(rate, count, fire)
+        if sender.returncode != 0 or not out.strip():
+            raise HarnessError(f"the sender failed: {err[-2000:]}")
+        sent = json.loads(out.strip().splitlines()[-1])
+        scheduled, answered = sent["scheduled"], sent["answered"]
+        acknowledged = {i for i, code in enumerate(sent["statuses"]) if code == 201}
+        refused = [code for code in sent["statuses"] if 300 <= code < 500]
+        failed = sent["error_count"] + sum(code >= 500 for code in sent["statuses"])
         # Every acknowledged append's event must arrive; a request that failed (an
         # overloaded server's 5xx, a dropped connection) may or may not have one.
         deadline = time.monotonic() + SETTLE_SECONDS
         while not acknowledged <= received.keys() and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         listener.cancel()
+    server_cpu = ctx.server.cpu_seconds() - cpu0
     if refused:
-        raise HarnessError(f"{len(refused)} log appends refused: {refused[:3]}")
-    if len(failures) > count * 0.1:
         raise HarnessError(
-            f"{len(failures)} of {count} log appends failed: {failures[:3]}"
+            f"{len(refused)} log appends refused: {sent['refusals'][:3]}"
+        )
+    if failed > count * 0.1:
+        raise HarnessError(
+            f"{failed} of {count} log appends failed: {sent['errors'][:3]}"
         )
     latencies = [(received[i] - scheduled[i]) * 1000 for i in sorted(received)]
+    answers = [(a - s) * 1000 for s, a in zip(scheduled, answered, strict=True) if a]
     # Above the server's capacity requests queue up: the rate it actually answered.
-    answered_rate = len(answered) / (max(answered) - scheduled[0]) if answered else None
+    done = [a for a in answered if a]
+    answered_rate = len(done) / (max(done) - scheduled[0]) if done else None
     return {
         "requests": count,
         "answered_per_second": round(answered_rate, 1) if answered_rate else None,
         "acknowledged": len(acknowledged),
-        "failed_requests": len(failures),
-        "failures": failures[:5],
+        "failed_requests": failed,
+        "failures": sent["errors"][:5],
         "delivered": len(received),
         "lost": len(acknowledged - received.keys()),
         "duplicates": duplicates,
         **percentiles(latencies),
+        "response_ms": percentiles(answers),
         "samples_ms": [round(x, 2) for x in latencies],
+        "server_cpu_seconds": round(server_cpu, 3),
+        "server_cpu_ms_per_request": round(server_cpu * 1000 / count, 3),
+        "sender": {
+            key: sent[key]
+            for key in (
+                "connections",
+                "reconnects",
+                "cpu_seconds",
+                "wall_seconds",
+                "cpu_ms_per_request",
+            )
+        },
     }
 
 

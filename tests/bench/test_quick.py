@@ -15,7 +15,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = {"fanout", "latency", "rest", "bulk", "idle", "queries", "writers"}
+SCENARIOS = {
+    "fanout",
+    "latency",
+    "rest",
+    "bulk",
+    "idle",
+    "queries",
+    "writers",
+    "telemetry",
+}
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +55,10 @@ def test_quick_bench_runs_every_scenario_and_loses_no_event(tmp_path):
         assert run["app"]["received"] == run["app"]["expected"] > 0
     for run in latest["scenarios"]["latency"]["runs"]:
         assert run["app"]["delivered"] == run["app"]["requests"] > 0
+        assert run["app"]["sender"]["cpu_seconds"] > 0
+    rest = latest["scenarios"]["rest"]
+    assert rest["peer"]["requests_per_second"] > 0
+    assert rest["endpoints"]["robot_state"]["non_2xx"] == 0
     bulk = latest["scenarios"]["bulk"]
     assert bulk["all_delivered"]
     assert all(r["events"] == bulk["lines"] for r in bulk["app"]["runs"])
@@ -53,3 +66,12 @@ def test_quick_bench_runs_every_scenario_and_loses_no_event(tmp_path):
     assert len(latest["scenarios"]["queries"]["endpoints"]) == 8
     writers = latest["scenarios"]["writers"]
     assert writers["delivered_in_order"] and writers["events_logged"] > 0
+    # Every frame sent and answered, nothing acknowledged lost; how fast is not
+    # checked (a late answer on a loaded machine is speed, not a defect).
+    for step in latest["scenarios"]["telemetry"]["steps"]:
+        assert step["sent"] == step["expected"] > 0, step
+        assert step["acked"] > 0 and step["errors"] == 0, step
+        assert step["lost"] == 0, step
+        assert step["dashboard_events"] > 0, step
+    numbers = [row["row"] for row in latest["targets"]]
+    assert numbers == ["1", "2", "3", "3", "4", "5", "6", "7"]
