@@ -170,3 +170,21 @@ def test_a_card_links_to_its_mission_and_its_agent(dash_server, pages, make_user
     expect(page.locator('#agent-rows tr[data-agent-id="scout-1"]')).to_have_class(
         "selected"
     )
+
+
+@pytest.mark.parametrize(
+    "path, empties",
+    [
+        ("/agents/", ["#agents-empty"]),
+        ("/robots/", ["#robots-empty"]),
+        ("/credits/", ["#balances-empty", "#transactions-empty"]),
+        ("/events/?types=credits.*", ["#feed-empty"]),
+    ],
+)
+def test_every_empty_list_says_so_and_what_to_do(
+    dash_server, pages, make_user, path, empties
+):
+    page = pages.open(dash_server, make_user("viewer"), path)
+    for empty in empties:
+        expect(page.locator(empty)).to_be_visible()
+        expect(page.locator(empty)).to_contain_text("bin/run --simulate")

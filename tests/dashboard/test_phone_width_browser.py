@@ -119,3 +119,12 @@ def test_the_controls_the_issue_named_are_on_a_phone_screen(
         }"""
     )
     assert first_word_top == 1, "the word 'uploading' is split over two lines"
+
+
+@pytest.mark.parametrize("path", ["/login/", "/missions/no-such-mission/"])
+def test_the_sign_in_and_error_pages_fit_a_phone(dash_server, pages, path):
+    pages.allow(r"status of 404 \(Not Found\)")  # the error page's own status
+    page = pages.open(dash_server, None, path, wait_live=False)
+    at_phone_width(page)
+    expect(page.locator("h1")).to_contain_text("BRAiN")
+    assert_fits(page, path)

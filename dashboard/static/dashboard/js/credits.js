@@ -97,7 +97,7 @@
       "tr",
       { dataset: { transactionId: id } },
       h("td", {}, B.dateTime(B.toDate(entry.created_at))),
-      h("td", { class: "mono" }, entry.agent_id),
+      h("td", { class: "mono" }, h("a", { href: B.config.agentUrl.replace("{id}", encodeURIComponent(entry.agent_id)) }, entry.agent_id)),
       h("td", { class: `kind-${kind}` }, kind),
       h("td", { class: `amount kind-${kind}` }, `${sign}${entry.amount}`),
       h("td", { class: "amount" }, entry.balance_after),
@@ -107,6 +107,7 @@
     let before = transactionRows.firstElementChild;
     while (before && Number(before.dataset.transactionId) > id) before = before.nextElementSibling;
     transactionRows.insertBefore(row, before);
+    if (noTransactions) noTransactions.hidden = true;
     while (transactionRows.children.length > KEEP_TRANSACTIONS) {
       const last = transactionRows.lastElementChild;
       shownTransactions.delete(Number(last.dataset.transactionId));
@@ -117,6 +118,12 @@
   async function loadTransactions() {
     const page = await api(B.config.transactionsUrl, { params: { limit: KEEP_TRANSACTIONS } });
     for (const entry of page.transactions) addTransaction(entry);
+    showNoTransactions();
+  }
+
+  const noTransactions = document.getElementById("transactions-empty");
+  function showNoTransactions() {
+    noTransactions.hidden = transactionRows.children.length > 0;
   }
 
   // Balance over time ---------------------------------------------------------------
