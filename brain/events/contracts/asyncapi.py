@@ -264,7 +264,10 @@ def asyncapi_document(host: str | None = None, secure: bool = False) -> dict:
                 "description": "Event frames are exactly the envelope (seven keys); "
                 "control frames carry a `control` key. The query parameters "
                 "`types`, `subject` and `since` are in the `ws` binding's `query` "
-                "(AsyncAPI channel parameters are for the address only).",
+                "(AsyncAPI channel parameters are for the address only). With the "
+                "WebSocket subprotocol `cloudevents.json` (the CloudEvents WebSocket "
+                "binding) each event frame is instead the event as a CloudEvent 1.0 "
+                "(mapping: brain/events/README.md); control frames are unchanged.",
                 "servers": [{"$ref": "#/servers/brain"}],
                 "messages": {
                     name: {"$ref": "#/components/messages/" + name} for name in messages
