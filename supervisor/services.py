@@ -121,9 +121,12 @@ def agent_register(
 def agent_delete(*, agent_id: str) -> None:
     """Forget an agent; its RUNNING missions are FAILED, as for a kill. The missions
     it finished keep their history (``MissionStatusChange.agent_id``); their holder
-    becomes empty."""
+    becomes empty. Its own token is revoked: it would otherwise act for an agent
+    registered later under the same id."""
     agent = _locked_agent(agent_id)
     _fail_missions(agent.agent_id, _lock_running_missions(agent_id), why="was deleted")
+    if machines.machine_token_exists(kind="agent", ident=agent_id):
+        machines.machine_token_revoke(kind="agent", ident=agent_id)
     agent.delete()
 
 

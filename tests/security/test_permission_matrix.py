@@ -216,6 +216,7 @@ PAGE_ROUTES: dict[str, Page] = {
     "dashboard:events": Page(),
     "dashboard:agents": Page(),
     "dashboard:robots": Page(),
+    "dashboard:robot": Page(),
     "dashboard:credits": Page(),
     # JSON for the dashboard's charts and tables: signed-in users, like its pages.
     "dashboard:events-per-minute": Page(),

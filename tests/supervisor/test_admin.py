@@ -3,9 +3,12 @@
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from missions import services as mission_services
 from missions.models import Mission
+from supervisor import services
 from supervisor.models import Agent
 from tests.conftest import EventLogView
 from tests.missions.factories import make_mission
@@ -32,10 +35,11 @@ def staff(make_user) -> Client:
     return client
 
 
-def act(staff: Client, action: str, *agent_ids: str):
+def act(staff: Client, action: str, *agent_ids: str, **extra: str):
+    """Run an admin action; ``confirm="Kill"`` answers Kill's confirmation page."""
     return staff.post(
         CHANGELIST,
-        {"action": f"agent_{action}", "_selected_action": list(agent_ids)},
+        {"action": f"agent_{action}", "_selected_action": list(agent_ids), **extra},
         follow=True,
     )
 
@@ -117,7 +121,12 @@ def test_kill_and_restart_in_admin(staff):
     mission = make_mission()
     claim("agent-1")
     assert str(mission.id) in staff.get(CHANGELIST).content.decode()
-    act(staff, "kill", "agent-1")
+    # Kill asks first, and nothing happens until it is confirmed.
+    asked = act(staff, "kill", "agent-1")
+    assert asked.templates[0].name == "admin/supervisor/agent/confirm_kill.html"
+    assert stored_hold("agent-1") == ""
+    assert Mission.objects.get().status == "RUNNING"
+    act(staff, "kill", "agent-1", confirm="Kill")
     assert stored_hold("agent-1") == "killed"
     assert effective_state("agent-1") == "offline"
     assert Mission.objects.get().status == "FAILED"
@@ -133,7 +142,7 @@ def test_kill_and_restart_in_admin(staff):
 def test_a_disabled_action_is_refused_in_admin(staff):
     agent_in("healthy")
     with override_settings(SUPERVISOR_ALLOW_KILL=False):
-        response = act(staff, "kill", "agent-1")
+        response = act(staff, "kill", "agent-1", confirm="Kill")
     assert (stored_state("agent-1"), stored_hold("agent-1")) == ("healthy", "")
     assert "disabled" in messages_of(response)[0][1]
 
@@ -185,6 +194,7 @@ def test_delete_fails_the_running_mission(staff):
     agent_in("healthy")
     make_mission()
     claim("agent-1")
+    token = services.agent_token_issue(agent_id="agent-1")
     response = staff.post(
         "/admin/supervisor/agent/agent-1/delete/", {"post": "yes"}, follow=True
     )
@@ -192,3 +202,9 @@ def test_delete_fails_the_running_mission(staff):
     assert not Agent.objects.exists()
     assert Mission.objects.get().status == "FAILED"
     assert User.objects.filter(username="root").exists()
+    # Its token goes with it: an agent registered later under the same id is not
+    # the holder of the old token.
+    assert not Token.objects.filter(key=token).exists()
+    agent_in("healthy")
+    beat = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+    assert beat.post("/api/supervisor/agents/agent-1/heartbeat").status_code == 401
