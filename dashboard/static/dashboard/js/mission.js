@@ -136,7 +136,7 @@
       h("td", {}, B.dateTime(new Date(change.changed_at))),
       h("td", {}, created ? "–" : change.old_status),
       h("td", {}, h("span", { class: "status-badge", dataset: { status: change.new_status } }, change.new_status)),
-      h("td", { title: change.reason || "" }, by, change.reason ? h("div", { class: "muted reason" }, change.reason) : null),
+      h("td", { title: change.reason || "" }, h("div", {}, by, change.reason ? h("div", { class: "muted reason" }, change.reason) : null)),
       h("td", { class: "lasted", dataset: { ms: String(span.end - span.start) } }, lasted)
     );
   }
