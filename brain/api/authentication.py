@@ -23,7 +23,7 @@ def _user_query():
     # Identifiers from the models' metadata, quoted; the key is a parameter.
     token_table, user_table = quote(Token._meta.db_table), quote(User._meta.db_table)
     join = f"u.{quote(User._meta.pk.column)} = t.{quote('user_id')}"
-    sql = f"SELECT {columns} FROM {token_table} t JOIN {user_table} u ON {join} WHERE t.{quote('key')} = %s"  # noqa: E501, S608
+    sql = f"SELECT {columns} FROM {token_table} t JOIN {user_table} u ON {join} WHERE t.{quote('key')} = %s"  # noqa: E501, S608  # nosec B608
     return User, [field.attname for field in fields], sql
 
 

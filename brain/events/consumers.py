@@ -412,11 +412,12 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         await self._subscribe(event_filter, self.position if since is None else since)
 
     def _security_event(self, event: str, **details) -> None:
-        user = self.scope.get("user")
+        scope = getattr(self, "scope", None) or {}
+        user = scope.get("user")
         security_event(
             event,
             user=user.get_username() if user is not None else None,
-            client=scope_client(self.scope),
+            client=scope_client(scope),
             **details,
         )
 

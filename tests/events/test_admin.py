@@ -48,6 +48,7 @@ def emit_mixed_log() -> dict[str, EventLog]:
                     "battery_percentage": 80.0,
                     "online": True,
                     "reported_at": 1703001300.5,
+                    "reports": 1,
                 },
             ),
             "info_queried": emit(
@@ -147,6 +148,7 @@ def changelist_queries(client: Client, events: int) -> int:
                     "battery_percentage": 50.0,
                     "online": True,
                     "reported_at": 1703001300.0 + i,
+                    "reports": 1,
                 },
             )
     number_pending()
