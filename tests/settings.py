@@ -43,3 +43,13 @@ if XDIST_WORKER:
                 "KEY_PREFIX": f"{CACHES['default']['KEY_PREFIX']}-{XDIST_WORKER}",
             },
         }
+
+# Static files as the apps hold them, whatever a ``bin/run`` in this checkout
+# collected into ``staticfiles/``: the project's settings switch to the collected
+# manifest when one exists, and a file added since would then be missing. The
+# dashboard's tests collect their own (tests/dashboard/settings.py).
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
