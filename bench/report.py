@@ -460,7 +460,7 @@ def draw_chart(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     scenarios = results["scenarios"]
-    fig, axes = plt.subplots(2, 3, figsize=(17, 9.5))
+    fig, axes = plt.subplots(3, 3, figsize=(17, 14))
     fig.suptitle(
         f"BRAiN bench ({results['mode']}, {results['finished_at'][:16]}): "
         f"{results['machine']['nproc']} x {results['machine']['cpu_model']}, "
@@ -473,6 +473,9 @@ def draw_chart(results: dict, path: Path) -> None:
     _bulk_panel(axes[1][0], scenarios.get("bulk"))
     _idle_panel(axes[1][1], scenarios.get("idle"))
     _queries_panel(axes[1][2], scenarios.get("queries"))
+    _telemetry_panel(axes[2][0], scenarios.get("telemetry"))
+    axes[2][1].set_axis_off()
+    axes[2][2].set_axis_off()
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -523,6 +526,25 @@ def _latency_panel(ax, result) -> None:
     ax.legend(fontsize=7)
 
 
+def _telemetry_panel(ax, result) -> None:
+    if _missing(ax, "8 telemetry: report -> dashboard latency (CDF)", result):
+        return
+    import numpy as np
+
+    for step in result["steps"]:
+        samples = np.sort(np.array(step["dashboard_samples_ms"]))
+        if len(samples) == 0:
+            continue
+        y = np.arange(1, len(samples) + 1) / len(samples)
+        ax.plot(samples, y, label=f"{step['robots']} robots")
+    ax.axvline(250, color="red", linewidth=0.8, label="target p99 250 ms")
+    ax.axhline(0.99, color="grey", linewidth=0.5)
+    ax.set_xscale("log")
+    ax.set_xlabel("ms")
+    ax.set_ylabel("fraction of events")
+    ax.legend(fontsize=7)
+
+
 def _fanout_panel(ax, result) -> None:
     if _missing(ax, "1 fan-out: events delivered per second", result):
         return
@@ -545,17 +567,13 @@ def _rest_panel(ax, result) -> None:
         return
     names = list(result["endpoints"])
     base = result["endpoints"][names[0]]["baseline_requests_per_second"]
-    _bars(
-        ax,
-        ["plain view", *[n.replace("_", " ") for n in names]],
-        {
-            "requests/s": [
-                base,
-                *[result["endpoints"][n]["requests_per_second"] for n in names],
-            ]
-        },
-        "requests/s",
-    )
+    labels = ["plain view", *[n.replace("_", " ") for n in names]]
+    values = [base, *[result["endpoints"][n]["requests_per_second"] for n in names]]
+    if result.get("peer"):
+        labels.append("peer append")
+        values.append(result["peer"]["requests_per_second"])
+    _bars(ax, labels, {"requests/s": values}, "requests/s")
+    ax.tick_params(axis="x", labelrotation=20)
 
 
 def _bulk_panel(ax, result) -> None:

@@ -118,8 +118,12 @@ def _main(args: argparse.Namespace) -> int:
         flush_redis()
         server = Server(args=uvicorn_args).start()
         servers.append(server)
+        # The fan-out baseline keeps its sockets in memory: one process, whatever
+        # --workers says, or /fire would reach another worker's (empty) set.
         baseline = Server(
-            "bench.baseline_app:app", args=uvicorn_args, health="/health"
+            "bench.baseline_app:app",
+            args=single_process(uvicorn_args),
+            health="/health",
         ).start()
         servers.append(baseline)
         peer = None
@@ -206,6 +210,20 @@ def _main(args: argparse.Namespace) -> int:
     if errors:
         print("bench: harness errors:\n  " + "\n  ".join(errors))
     return 0 if output["ok"] else 1
+
+
+def single_process(args: tuple[str, ...]) -> tuple[str, ...]:
+    """``args`` without ``--workers N`` (or ``--workers=N``)."""
+    kept: list[str] = []
+    skip = False
+    for word in args:
+        if skip:
+            skip = False
+        elif word == "--workers":
+            skip = True
+        elif not word.startswith("--workers="):
+            kept.append(word)
+    return tuple(kept)
 
 
 def _count(results: dict, key: str):

@@ -18,8 +18,9 @@ clock.
 A step is *sustained* when every frame was sent on time (the clients kept up),
 every frame was acknowledged, no error came back, the stored rows equal the acks,
 every robot's events reached the dashboard, and the dashboard p99 is <= 250 ms.
-The steps go up (10, 25, 50, 100, 150 robots by default) and stop after the first
-that is not sustained; the figure is the largest sustained step.
+The steps go up (10, 25, 50, 100, 150 robots by default) and stop after two in a
+row that are not sustained (each says why); the figure is the largest sustained
+step.
 """
 
 import asyncio
@@ -233,16 +234,18 @@ def run_step(ctx: Context, robots: list[dict], dashboard: Dashboard) -> dict:
     acks = percentiles([x for p in parts for x in p["ack_ms"]])
     stored_equals_acked = stored == set(acked) and len(acked) == len(set(acked))
     robots_seen = len({e[0] for e in events})
-    sustained = (
-        sent == expected
-        and late <= SEND_LATE_MS
-        and len(acked) == sent
-        and sum(p["errors"] for p in parts) == 0
-        and stored_equals_acked
-        and robots_seen == len(robots)
-        and dash["p99"] is not None
-        and dash["p99"] <= TARGET_P99_MS
-    )
+    errors = sum(p["errors"] for p in parts)
+    checks = {
+        "a frame was not sent (a client failed)": sent != expected,
+        f"the clients fell behind (a frame {late:.0f} ms late)": late > SEND_LATE_MS,
+        f"{sent - len(acked)} frames not acknowledged": len(acked) != sent,
+        f"{errors} error answers": errors > 0,
+        "stored rows differ from the acknowledged ids": not stored_equals_acked,
+        f"events for {robots_seen} of {len(robots)} robots": robots_seen != len(robots),
+        f"dashboard p99 {dash['p99']} ms > {TARGET_P99_MS:g} ms": dash["p99"] is None
+        or dash["p99"] > TARGET_P99_MS,
+    }
+    not_sustained = [reason for reason, failed in checks.items() if failed]
     return {
         "robots": len(robots),
         "client_processes": len(clients),
@@ -251,7 +254,7 @@ def run_step(ctx: Context, robots: list[dict], dashboard: Dashboard) -> dict:
         "expected": expected,
         "sent": sent,
         "acked": len(acked),
-        "errors": sum(p["errors"] for p in parts),
+        "errors": errors,
         "error_samples": [e for p in parts for e in p["error_samples"]][:5],
         "stored": len(stored),
         "stored_equals_acked": stored_equals_acked,
@@ -269,7 +272,8 @@ def run_step(ctx: Context, robots: list[dict], dashboard: Dashboard) -> dict:
         "server_cpu_ms_per_report": round(server_cpu * 1000 / len(acked), 3)
         if acked
         else None,
-        "sustained": sustained,
+        "sustained": not not_sustained,
+        "not_sustained_because": not_sustained,
     }
 
 
@@ -282,7 +286,9 @@ def run(ctx: Context) -> dict:
         for count in plan.telemetry_steps:
             step = run_step(ctx, robots[:count], dashboard)
             steps.append(step)
-            if not step["sustained"]:
+            # A shared machine can miss one step and hold the next: stop after two
+            # in a row.
+            if len(steps) >= 2 and not any(s["sustained"] for s in steps[-2:]):
                 break
     finally:
         dashboard.close()
