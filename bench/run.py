@@ -5,6 +5,7 @@ an event was lost or duplicated. Speed never fails a run.
 """
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -144,7 +145,8 @@ def _main(args: argparse.Namespace) -> int:
         for name in SCENARIOS:
             if name not in selected:
                 continue
-            say(f"scenario {name} ...")
+            load_at_start = _load()
+            say(f"scenario {name} (load average {load_at_start[0]}) ...")
             began = time.monotonic()
             try:
                 results[name] = SCENARIOS[name].run(ctx)
@@ -153,6 +155,7 @@ def _main(args: argparse.Namespace) -> int:
                 results[name] = {"error": repr(exc)[:2000]}
                 traceback.print_exc()
             results[name]["seconds"] = round(time.monotonic() - began, 1)
+            results[name]["load_average"] = [load_at_start, _load()]
     except Exception as exc:
         errors.append(f"setup: {exc!r}")
         traceback.print_exc()
@@ -210,6 +213,10 @@ def _main(args: argparse.Namespace) -> int:
     if errors:
         print("bench: harness errors:\n  " + "\n  ".join(errors))
     return 0 if output["ok"] else 1
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def single_process(args: tuple[str, ...]) -> tuple[str, ...]:
