@@ -1,8 +1,8 @@
 """Real checks of the database, the cache and the channel layer."""
 
 import asyncio
-import contextlib
 import uuid
+import weakref
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -37,31 +37,30 @@ def check_cache() -> str:
     return OK if ok else "down: value written was not read back"
 
 
+_checks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 async def _check_layer() -> str:
+    """A message sent to this process's health channel and received back.
+
+    One channel per process, made by the first check and reused: a layer has no
+    call to give a channel back, and channels-redis keeps each one subscribed in
+    Redis for the life of the process (a new one per check leaked one per call).
+    A check that times out is cancelled, which unsubscribes its channel; the next
+    check makes a new one. Checks take turns, so two never make one each.
+    """
     layer = get_channel_layer()
     if layer is None:
         return "down: no channel layer configured"
-    channel = await layer.new_channel(prefix="health.")
-    try:
+    loop = asyncio.get_running_loop()
+    state = _checks.setdefault(loop, {"lock": asyncio.Lock(), "channel": None})
+    async with state["lock"]:
+        channel = state["channel"]
+        if channel is None or channel not in getattr(layer, "channels", {}):
+            channel = state["channel"] = await layer.new_channel(prefix="health.")
         await layer.send(channel, {"type": "health.ping"})
         await asyncio.wait_for(layer.receive(channel), timeout=2)
-    finally:
-        await _discard(layer, channel)
     return OK
-
-
-async def _discard(layer, channel: str) -> None:
-    """Give the check's channel back: the layers have no call for it, but a receive
-    that is cancelled forgets its channel (channels-redis unsubscribes it; without
-    this each check would leave a Redis subscription behind for good). After a
-    timeout the cancelled wait has done it already."""
-    if channel not in getattr(layer, "channels", {}):
-        return
-    receive = asyncio.ensure_future(layer.receive(channel))
-    await asyncio.sleep(0)
-    receive.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await receive
 
 
 def check_channel_layer() -> str:
