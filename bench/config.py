@@ -117,6 +117,8 @@ class Plan:
     writer_threads: int = 8
     writer_seconds: float = 5.0
     writer_rounds: int = 2
+    writer_start_delay: float = 3.0
+    writer_light: bool = True
     # 8. robot telemetry on the socket: robots per step, seconds per step, Hz
     telemetry_steps: tuple[int, ...] = (10, 25, 50, 100, 150)
     telemetry_seconds: float = 60.0
@@ -131,18 +133,20 @@ def plan_for(quick: bool) -> Plan:
             quick=True,
             fanout={100: 500},
             fanout_repeats=1,
-            latency_seconds=2.0,
+            latency_seconds=1.5,
             wrk_seconds=2,
-            wrk_warmup_seconds=1,
+            wrk_warmup_seconds=0,
             rest_rounds=1,
             list_seed_missions=200,
             bulk_repeats=1,
-            idle_counts=(1000,),
+            idle_counts=(500,),
             idle_settle_seconds=2.0,
-            writer_seconds=2.0,
+            writer_seconds=1.5,
             writer_rounds=1,
+            writer_start_delay=2.0,
+            writer_light=False,
             telemetry_steps=(10,),
-            telemetry_seconds=4.0,
+            telemetry_seconds=3.0,
             telemetry_settle_seconds=5.0,
         )
     return Plan(quick=False, fanout={100: 1000, 1000: 200})
@@ -166,6 +170,8 @@ def plan_with(plan: Plan, settings: list[str]) -> Plan:
         elif isinstance(current, tuple):
             kind = type(current[0]) if current else int
             value = tuple(kind(x) for x in text.split(",") if x)
+        elif isinstance(current, bool):
+            value = text.lower() in ("1", "true", "yes", "on")
         else:
             value = type(current)(text)
         changes[name] = value

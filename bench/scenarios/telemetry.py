@@ -216,7 +216,7 @@ def run_step(ctx: Context, robots: list[dict], dashboard: Dashboard) -> dict:
                 client.kill()
                 client.wait()
     # The last interval's events are announced when it ends (1 s after).
-    time.sleep(2.0)
+    time.sleep(EVENT_INTERVAL_SECONDS + 0.3)
     stored = _stored(robot_ids, after_id)
     acked = [i for p in parts for i in p["ack_ids"]]
     sent = sum(p["sent"] for p in parts)

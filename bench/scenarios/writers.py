@@ -40,8 +40,11 @@ LIGHT_THREADS = 2
 SEQ = re.compile(r'"seq":(\d+)')
 
 
-def _run_writers(processes: int, threads: int, seconds: float, raw: bool) -> dict:
-    start_at = time.time() + 3.0
+def _run_writers(
+    processes: int, threads: int, seconds: float, raw: bool, delay: float = 3.0
+) -> dict:
+    # Time for every process to import Django, so that two start together.
+    start_at = time.time() + delay
     command = [
         sys.executable,
         "-m",
@@ -176,13 +179,16 @@ def run(ctx: Context) -> dict:
         first = head_seq()
         rounds = []
         for _ in range(plan.writer_rounds):
-            one = _run_writers(1, threads, seconds, raw=False)
-            two = _run_writers(2, threads, seconds, raw=False)
-            raw = _run_writers(1, threads, seconds, raw=True)
+            delay = plan.writer_start_delay
+            one = _run_writers(1, threads, seconds, raw=False, delay=delay)
+            two = _run_writers(2, threads, seconds, raw=False, delay=delay)
+            raw = _run_writers(1, threads, seconds, raw=True, delay=delay)
             # Below the machine's CPU ceiling: does a second process add its share,
-            # or do writers serialize somewhere?
-            light_one = _run_writers(1, LIGHT_THREADS, seconds, raw=False)
-            light_two = _run_writers(2, LIGHT_THREADS, seconds, raw=False)
+            # or do writers serialize somewhere? (Left out of quick mode.)
+            light_one = light_two = {"events_per_second": None}
+            if plan.writer_light:
+                light_one = _run_writers(1, LIGHT_THREADS, seconds, False, delay)
+                light_two = _run_writers(2, LIGHT_THREADS, seconds, False, delay)
             rounds.append(
                 {
                     "one": one,
@@ -205,8 +211,14 @@ def run(ctx: Context) -> dict:
     two = statistics.median(r["two"]["events_per_second"] for r in rounds)
     raw = statistics.median(r["raw"]["events_per_second"] for r in rounds)
     scaling = ratio(two, one)
-    light_one = statistics.median(r["light_one"]["events_per_second"] for r in rounds)
-    light_two = statistics.median(r["light_two"]["events_per_second"] for r in rounds)
+    light_one = light_two = None
+    if plan.writer_light:
+        light_one = statistics.median(
+            r["light_one"]["events_per_second"] for r in rounds
+        )
+        light_two = statistics.median(
+            r["light_two"]["events_per_second"] for r in rounds
+        )
     return {
         "threads": threads,
         "seconds_per_run": seconds,
