@@ -25,6 +25,7 @@ from brain.events import (
     socket_actions,
     socket_limits,
 )
+from brain.events.cursor import HubCursor
 from brain.events.filters import EventFilter, FilterError
 from brain.events.hub import get_hub, run_db
 from brain.events.registry import readable_types
@@ -74,7 +75,7 @@ async def _check_since(since: int | None) -> None:
         )
 
 
-class EventStreamConsumer(AsyncWebsocketConsumer):
+class EventStreamConsumer(HubCursor, AsyncWebsocketConsumer):
     # No channel per socket: the process's hub holds the only one.
     channel_layer_alias = "__hub_only__"
 
@@ -232,34 +233,14 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
         self._finish_catch_up(head)
         self._enqueue(_control("caught_up", last_seq=head))
 
-    def _finish_catch_up(self, head: int) -> None:
-        self.position = head
-        self.catching_up = False
-        pending, self.pending = self.pending, []
-        for event in pending:
-            self.deliver(event)
-
     # Hub interface ---------------------------------------------------------
-
-    def accepts(self, event: WireEvent) -> bool:
-        return self.filter.matches(event.type, event.subjects)
 
     def deliver(self, event: WireEvent) -> None:
         if self.writer is not None and self.writer.done():
             # The socket is gone without a clean disconnect.
             self.hub.remove(self)
             return
-        if self.catching_up:
-            self.pending.append(event)
-            return
-        if event.seq is None:
-            # Live-only: no place in the log, so no position to keep.
-            self._enqueue(self._event_text(event))
-            return
-        if event.seq <= self.position:
-            return
-        self.position = event.seq
-        self._enqueue(self._event_text(event))
+        self._pass(event)
 
     def revoke(self) -> None:
         """The token or session is gone: stop sending events and close."""

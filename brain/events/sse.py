@@ -30,6 +30,7 @@ from brain.access.machines import confined_subject
 from brain.events import cloudevent, revocation, selectors
 from brain.events.auth import _header, _user_for_token
 from brain.events.consumers import _check_since, _parse_since
+from brain.events.cursor import HubCursor
 from brain.events.filters import EventFilter, FilterError
 from brain.events.hub import get_hub, run_db
 from brain.events.registry import readable_types
@@ -57,7 +58,7 @@ def _control(name: str, *, id: int | None = None, **fields) -> str:
     return _frame(text, event=name, id=id)
 
 
-class EventSourceConsumer(AsyncHttpConsumer):
+class EventSourceConsumer(HubCursor, AsyncHttpConsumer):
     """One SSE stream: a subscriber of the process's hub, written by one task."""
 
     async def http_request(self, message):
@@ -193,7 +194,7 @@ class EventSourceConsumer(AsyncHttpConsumer):
                 event_filter=self.filter,
             )
             for event in events:
-                self._enqueue(self._event_frame(event))
+                self._enqueue(self._event_text(event))
                 position = event.seq
             if len(events) < settings.EVENTS_PAGE_LIMIT:
                 break
@@ -202,27 +203,10 @@ class EventSourceConsumer(AsyncHttpConsumer):
         self._finish_catch_up(head)
         self._enqueue(_control("caught_up", last_seq=head))
 
-    def _finish_catch_up(self, head: int) -> None:
-        self.position = head
-        self.catching_up = False
-        pending, self.pending = self.pending, []
-        for event in pending:
-            self.deliver(event)
-
     # Hub interface ----------------------------------------------------------------
 
-    def accepts(self, event: WireEvent) -> bool:
-        return self.filter.matches(event.type, event.subjects)
-
     def deliver(self, event: WireEvent) -> None:
-        if self.catching_up:
-            self.pending.append(event)
-            return
-        if event.seq is not None:
-            if event.seq <= self.position:
-                return
-            self.position = event.seq
-        self._enqueue(self._event_frame(event))
+        self._pass(event)
 
     def revoke(self) -> None:
         """The token or session is gone: stop sending events and end the stream."""
@@ -230,7 +214,7 @@ class EventSourceConsumer(AsyncHttpConsumer):
 
     # Writing ----------------------------------------------------------------------
 
-    def _event_frame(self, event: WireEvent) -> str:
+    def _event_text(self, event: WireEvent) -> str:
         text = cloudevent.encode(event.text) if self.cloudevents else event.text
         return _frame(text, event=event.type, id=event.seq)
 
