@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet, Subquery
 
+from brain.access.admin_actions import token_actions
 from brain.errors import DomainError
 from hardware import selectors, services
 from hardware.models import Robot, RobotCommand, RobotState
@@ -75,7 +76,14 @@ class RobotAdmin(admin.ModelAdmin):
     search_fields = ["robot_id", "name"]
     ordering = ["robot_id"]
     inlines = [RobotStateInline, RobotCommandInline]
-    actions = ["stop", "issue_tokens", "revoke_tokens"]
+    actions = [
+        "stop",
+        *token_actions(
+            "robot",
+            issue=lambda ident: services.robot_token_issue(robot_id=ident),
+            revoke=lambda ident: services.robot_token_revoke(robot_id=ident),
+        ),
+    ]
 
     def get_queryset(self, request):
         return selectors.robot_list()
@@ -143,32 +151,6 @@ class RobotAdmin(admin.ModelAdmin):
             )
         for detail in refused:
             self.message_user(request, f"Stop refused: {detail}", messages.ERROR)
-
-    @admin.action(
-        description="Issue a token to selected robots", permissions=["change"]
-    )
-    def issue_tokens(self, request, queryset):
-        """Each robot gets a token of its own, shown once here (any earlier one is
-        revoked)."""
-        for robot_id in queryset.values_list("pk", flat=True):
-            token = services.robot_token_issue(robot_id=robot_id)
-            self.message_user(
-                request,
-                f"Token for robot {robot_id} (shown only now): {token}",
-                messages.WARNING,
-            )
-
-    @admin.action(
-        description="Revoke the tokens of selected robots", permissions=["change"]
-    )
-    def revoke_tokens(self, request, queryset):
-        for robot_id in queryset.values_list("pk", flat=True):
-            try:
-                services.robot_token_revoke(robot_id=robot_id)
-            except DomainError as exc:
-                self.message_user(request, exc.detail, messages.ERROR)
-            else:
-                self.message_user(request, f"Token of robot {robot_id} revoked.")
 
     def has_stop_permission(self, request) -> bool:
         return request.user.has_perm("hardware.add_robotcommand")

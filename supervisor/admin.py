@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from brain.access.admin_actions import token_actions
 from brain.access.machines import machine_token_exists
 from brain.errors import DomainError
 from supervisor import services
@@ -73,34 +74,6 @@ def _control_action(action: str, label: str):
     return run
 
 
-@admin.action(description="Issue a token to selected agents", permissions=["change"])
-def issue_tokens(modeladmin, request, queryset):
-    """Each agent gets a token of its own, shown once here (any earlier one is
-    revoked)."""
-    for agent_id in queryset.values_list("agent_id", flat=True):
-        token = services.agent_token_issue(agent_id=agent_id)
-        modeladmin.message_user(
-            request,
-            f"Token for agent {agent_id} (shown only now): {token}",
-            messages.WARNING,
-        )
-
-
-@admin.action(
-    description="Revoke the tokens of selected agents", permissions=["change"]
-)
-def revoke_tokens(modeladmin, request, queryset):
-    for agent_id in queryset.values_list("agent_id", flat=True):
-        try:
-            services.agent_token_revoke(agent_id=agent_id)
-        except DomainError as exc:
-            modeladmin.message_user(request, exc.detail, messages.ERROR)
-        else:
-            modeladmin.message_user(
-                request, f"Token of agent {agent_id} revoked.", messages.SUCCESS
-            )
-
-
 class AgentControlInline(admin.TabularInline):
     """The control actions taken on the agent, newest first, and who took them."""
 
@@ -137,8 +110,11 @@ class AgentAdmin(admin.ModelAdmin):
         _control_action("resume", "Resume"),
         _control_action("kill", "Kill"),
         _control_action("restart", "Restart"),
-        issue_tokens,
-        revoke_tokens,
+        *token_actions(
+            "agent",
+            issue=lambda ident: services.agent_token_issue(agent_id=ident),
+            revoke=lambda ident: services.agent_token_revoke(agent_id=ident),
+        ),
     ]
     inlines = [AgentControlInline]
 
