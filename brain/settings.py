@@ -127,6 +127,12 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "connect_timeout": 3,
+            # Prepared statements, for the few queries that ask for them (the event
+            # INSERT: brain/events/publish.py); Django's own cursors never prepare.
+            # DB_PREPARED_STATEMENTS=0 behind a transaction-pooling PgBouncer.
+            "prepare_threshold": (
+                5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None
+            ),
             "pool": {
                 "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
                 "max_size": env.int("DB_POOL_MAX_SIZE", default=10),

@@ -1,5 +1,7 @@
 """Reads of the webhooks app: endpoints, their filters, attempts, backlogs."""
 
+import threading
+import time
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
@@ -48,13 +50,35 @@ def _live() -> QuerySet[Endpoint]:
     return Endpoint.objects.filter(enabled=True, state=EndpointState.ACTIVE)
 
 
-def endpoints_to_wake(now: datetime) -> QuerySet[Endpoint]:
-    """Endpoints that new events may wake: live, not waiting for a retry."""
-    return (
-        _live()
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .only("id", "types", "subject")
-    )
+# Live endpoints' filters, per process, for the wake-up after every numbering round:
+# reading them from the database each round cost a query per round on every writer.
+# This process's own endpoint saves and deletes clear it at once; another process's
+# show within WAKE_CANDIDATES_SECONDS (until then the next event, or the sweep, wakes
+# a new endpoint; its cursor loses nothing). Retry waits and disabling are checked
+# by ``services.wake`` in the database, so a stale entry never wakes one early.
+WAKE_CANDIDATES_SECONDS = 1.0
+_candidates: tuple[float, list[tuple]] | None = None
+_candidates_lock = threading.Lock()
+
+
+def wake_candidates() -> list[tuple]:
+    """``(endpoint_id, EventFilter)`` of every live endpoint (cached, see above)."""
+    global _candidates
+    cached = _candidates
+    if cached is not None and time.monotonic() - cached[0] < WAKE_CANDIDATES_SECONDS:
+        return cached[1]
+    with _candidates_lock:
+        rows = [
+            (endpoint.id, filter_of_values(endpoint.types, endpoint.subject))
+            for endpoint in _live().only("id", "types", "subject")
+        ]
+        _candidates = (time.monotonic(), rows)
+    return rows
+
+
+def forget_wake_candidates(**kwargs) -> None:
+    global _candidates
+    _candidates = None
 
 
 def endpoints_idle(now: datetime) -> QuerySet[Endpoint]:

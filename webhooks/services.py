@@ -181,17 +181,21 @@ def _locked(endpoint_id) -> Endpoint:
 # Waking the workers ---------------------------------------------------------------
 
 
-def wake(endpoint_id) -> bool:
-    """Queue a delivery task for the endpoint unless one is queued already."""
+def wake(endpoint_id, *, live_only: bool = False) -> bool:
+    """Queue a delivery task for the endpoint unless one is queued already.
+    ``live_only``: and only if it is active and not waiting for a retry."""
     from webhooks.tasks import deliver_endpoint
 
     now = timezone.now()
     stale = now - timedelta(seconds=_lease_seconds())
-    woken = (
-        Endpoint.objects.filter(id=endpoint_id, enabled=True)
-        .filter(Q(wake_requested_at__isnull=True) | Q(wake_requested_at__lt=stale))
-        .update(wake_requested_at=now)
-    )
+    endpoints = Endpoint.objects.filter(id=endpoint_id, enabled=True)
+    if live_only:
+        endpoints = endpoints.filter(state=EndpointState.ACTIVE).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        )
+    woken = endpoints.filter(
+        Q(wake_requested_at__isnull=True) | Q(wake_requested_at__lt=stale)
+    ).update(wake_requested_at=now)
     if woken:
         deliver_endpoint.enqueue(str(endpoint_id))
     return bool(woken)
@@ -199,12 +203,10 @@ def wake(endpoint_id) -> bool:
 
 def wake_for(events) -> int:
     """Wake the endpoints that one of these just-numbered events may be for."""
-    now = timezone.now()
     woken = 0
-    for endpoint in selectors.endpoints_to_wake(now):
-        event_filter = selectors.filter_of_values(endpoint.types, endpoint.subject)
+    for endpoint_id, event_filter in selectors.wake_candidates():
         if any(event_filter.matches(e.type, e.subjects) for e in events):
-            woken += wake(endpoint.id)
+            woken += wake(endpoint_id, live_only=True)
     return woken
 
 

@@ -8,11 +8,13 @@ wake-up misses, the periodic sweep (``tasks.sweep_endpoints``) catches.
 
 import logging
 
+from django.db.models.signals import post_delete, post_save
 from prometheus_client.core import GaugeMetricFamily
 
 from brain import metrics
 from brain.events.signals import events_numbered
 from webhooks import selectors, services
+from webhooks.models import Endpoint
 
 logger = logging.getLogger(__name__)
 
@@ -43,4 +45,10 @@ def collect():
 
 def connect() -> None:
     events_numbered.connect(on_events_numbered, dispatch_uid="webhooks.wake")
+    for signal in (post_save, post_delete):
+        signal.connect(
+            selectors.forget_wake_candidates,
+            sender=Endpoint,
+            dispatch_uid=f"webhooks.forget_wake_candidates.{signal is post_save}",
+        )
     metrics.register_collector(collect)

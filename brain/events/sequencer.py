@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from django.db import close_old_connections, connections
+from django.db import connections
 
 from brain.events.models import EventLog
 
@@ -47,6 +47,9 @@ STRAGGLER_SECONDS = 5
 # How long a numbering round waits for more writers' rows before it runs: a few
 # milliseconds of delivery latency buy one round for many transactions.
 LINGER_SECONDS = float(os.environ.get("EVENTS_NUMBERING_LINGER", "0.002"))
+# After this long without work the thread gives its connection back to the pool
+# (while busy it keeps it: a pool round trip per numbering cost more than the round).
+IDLE_SECONDS = 0.5
 # How long ``drain()`` waits by default.
 WAIT_SECONDS = 10.0
 
@@ -171,7 +174,13 @@ class NumberingThread:
 
     def _run(self) -> None:
         while True:
-            batch = [self.requests.get()]
+            try:
+                first = self.requests.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                # Idle: the connection goes back to the pool for requests to use.
+                connections[self.using].close()
+                first = self.requests.get()
+            batch = [first]
             # Group commit: whatever else arrives within LINGER_SECONDS shares this
             # round (one statement, one commit, one channel-layer message).
             deadline = time.monotonic() + LINGER_SECONDS
@@ -185,14 +194,12 @@ class NumberingThread:
                 except queue.Empty:
                     break
             self._number(batch)
-            if self.requests.empty():
-                # Idle: the connection goes back to the pool for requests to use.
-                connections[self.using].close()
 
     def _number(self, batch: list[Request]) -> None:
         ids = [i for request in batch for i in request.ids]
         try:
-            close_old_connections()
+            # Not close_old_connections(): with CONN_MAX_AGE = 0 it would hand the
+            # connection back to the pool every round. A failed round closes it.
             seqs = number(self.using, ids)
         except Exception as exc:  # noqa: BLE001 - committed rows: the hubs number them
             logger.warning("event numbering deferred to the hubs: %r", exc)
