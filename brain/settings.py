@@ -255,6 +255,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 # HTTP requests inside Django at once per server process; the rest wait on the event
 # loop (brain.api.middleware.ASGIConcurrencyLimit). 0: no limit.
 HTTP_MAX_IN_FLIGHT = env.int("HTTP_MAX_IN_FLIGHT", default=16)
+# Worker threads that run requests' sync code (middleware, views), per process
+# (brain/http.py): by default one per request let in.
+HTTP_THREADS = env.int("HTTP_THREADS", default=HTTP_MAX_IN_FLIGHT or 16)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 # Before authentication, a request with no credential (no ``Authorization`` header,
 # no session cookie) may send at most this: anonymous requests only sign in.
@@ -365,6 +368,9 @@ SPECTACULAR_SETTINGS = {
 # Charter events ---------------------------------------------------------------------
 
 EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=30)
+# A write's answer waits at most this long for its events' seq (read-your-writes on
+# GET /api/events); past it the answer goes and the events are numbered later.
+EVENTS_NUMBERING_WAIT_SECONDS = env.float("EVENTS_NUMBERING_WAIT_SECONDS", default=1.0)
 # How often each server process checks the log for events it has not seen.
 EVENTS_POLL_INTERVAL = env.float("EVENTS_POLL_INTERVAL", default=1.0)
 # How often each process re-checks that its sockets' tokens and sessions still hold.

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from brain.db import bound_cursor
 from brain.errors import Conflict, Forbidden, Invalid, NotFound
 from brain.events.context import current_actor
 from missions.models import (
@@ -239,6 +240,9 @@ def mission_log_append(
     pk = parse_mission_id(mission_id)
     _check_lines(lines)
     if holder is None:
+        if len(lines) == 1 and connection.vendor == "postgresql":
+            # The INSERT itself checks that the mission exists: one statement.
+            return _append_one(pk, lines[0], mission_id)
         if not Mission.objects.filter(pk=pk).exists():
             raise NotFound(f"mission {mission_id} not found")
     else:
@@ -269,6 +273,49 @@ def _append(mission_id: uuid.UUID, lines: Sequence[LogLine]) -> list[MissionLog]
         MissionLog.objects.bulk_create(entries, batch_size=2000)
     mission_log_appended.send(sender=MissionLog, mission_id=mission_id, entries=entries)
     return entries
+
+
+_LOG_TABLE = MissionLog._meta.db_table
+_MISSION_TABLE = Mission._meta.db_table
+# Table names from the models' metadata; every value is a parameter.
+_APPEND_IF_MISSION = (
+    f'INSERT INTO "{_LOG_TABLE}" (mission_id, timestamp, level, message, data) '  # noqa: S608  # nosec B608
+    "SELECT CAST(%s AS uuid), CAST(%s AS timestamptz), CAST(%s AS varchar), "
+    "CAST(%s AS text), CAST(%s AS jsonb) "
+    f'WHERE EXISTS (SELECT 1 FROM "{_MISSION_TABLE}" WHERE id = CAST(%s AS uuid)) '
+    "RETURNING id"
+)
+
+
+def _append_one(pk: uuid.UUID, line: LogLine, mission_id) -> list[MissionLog]:
+    """One line, inserted only if its mission exists (PostgreSQL, prepared)."""
+    entry = MissionLog(
+        mission_id=pk,
+        timestamp=timezone.now(),
+        level=line.level,
+        message=line.message,
+        data=line.data,
+    )
+    with bound_cursor(connection) as cursor:
+        cursor.execute(
+            _APPEND_IF_MISSION,
+            [
+                pk,
+                entry.timestamp,
+                entry.level,
+                entry.message,
+                json.dumps(entry.data),
+                pk,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound(f"mission {mission_id} not found")
+    entry.id = row[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    mission_log_appended.send(sender=MissionLog, mission_id=pk, entries=[entry])
+    return [entry]
 
 
 def _copy_entries(entries: list[MissionLog]) -> None:

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from brain.access.machines import machine_id
 from brain.api.pagination import StandardPagination
-from brain.api.renderers import JSONLinesRenderer, PlainTextRenderer
+from brain.api.renderers import JSONLinesRenderer, PlainTextRenderer, json_errors
 from missions import selectors, services
 from missions.log_download import log_download
 from missions.models import Mission, MissionPriority, MissionStatus
@@ -171,6 +171,11 @@ class MissionLogView(APIView):
         PlainTextRenderer,
         JSONLinesRenderer,
     ]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        return json_errors(
+            super().finalize_response(request, response, *args, **kwargs)
+        )
 
     @extend_schema(
         parameters=[

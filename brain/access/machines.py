@@ -39,6 +39,12 @@ def machine_subject(user) -> str | None:
     return subject
 
 
+def remember_machine_subject(user, subject: str | None) -> None:
+    """Record what ``machine_subject`` would read, when the caller already has it
+    (token authentication reads it with the token: brain/api/authentication.py)."""
+    user._machine_subject = subject
+
+
 def confined_subject(user) -> str | None:
     """The only subject this user's event streams may follow (None: any)."""
     return machine_subject(user)

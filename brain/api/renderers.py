@@ -1,11 +1,22 @@
 """Renderers for downloads that a view streams itself (``?format=txt|jsonl`` or the
 ``Accept`` header): DRF picks them by content negotiation, and the view answers
-with a ``StreamingHttpResponse``. What they render is only an error body (a 400 on
-a download request), as readable text."""
+with a ``StreamingHttpResponse``. An error on a download request is JSON, as
+everywhere in the API (``json_errors``), whatever the download's format."""
 
 import json
 
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+
+
+def json_errors(response):
+    """For ``finalize_response``: a 4xx/5xx body in JSON, as the schema documents,
+    even when the request asked for a download format."""
+    if response.status_code >= 400 and isinstance(
+        getattr(response, "accepted_renderer", None), _ErrorText
+    ):
+        response.accepted_renderer = JSONRenderer()
+        response.accepted_media_type = JSONRenderer.media_type
+    return response
 
 
 class _ErrorText(BaseRenderer):

@@ -4,6 +4,10 @@ import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.conf import settings
+
+from brain.events import sequencer
+
 _request = ContextVar("brain_events_request", default=None)
 _actor = ContextVar("brain_events_actor", default=None)
 _correlation_id = ContextVar("brain_events_correlation_id", default=None)
@@ -48,7 +52,12 @@ def _clean_request_id(value: str | None) -> str | None:
 
 
 class EventContextMiddleware:
-    """Ties the events of one request together and names the user who caused them."""
+    """Ties the events of one request together and names the user who caused them.
+
+    It also answers a write only once its events are numbered (at most
+    ``EVENTS_NUMBERING_WAIT_SECONDS``): a client that got its 201 finds its events
+    in ``GET /api/events`` and may resume from their ``seq``.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -59,9 +68,11 @@ class EventContextMiddleware:
         ) or str(uuid.uuid4())
         request_token = _request.set(request)
         correlation_token = _correlation_id.set(correlation_id)
+        sequencer.watch_numbering()
         try:
             response = self.get_response(request)
         finally:
+            sequencer.wait_for_numbering(settings.EVENTS_NUMBERING_WAIT_SECONDS)
             _correlation_id.reset(correlation_token)
             _request.reset(request_token)
         response[REQUEST_ID_HEADER] = correlation_id

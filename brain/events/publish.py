@@ -29,6 +29,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from brain import metrics
+from brain.db import bound_cursor
 from brain.events import registry, sequencer
 from brain.events.context import current_actor, current_correlation_id
 from brain.events.models import SCHEMA_VERSION, EventLog
@@ -152,7 +153,7 @@ def _insert(drafts: list[Draft], using: str) -> None:
         _copy(drafts, using)
     elif connection.vendor == "postgresql" and len(drafts) == 1:
         row = drafts[0].row
-        with _bound_cursor(connection) as cursor:
+        with bound_cursor(connection) as cursor:
             cursor.execute(
                 _INSERT_ONE,
                 [
@@ -173,18 +174,6 @@ def _insert(drafts: list[Draft], using: str) -> None:
         EventLog.objects.using(using).bulk_create(
             [d.row for d in drafts], batch_size=1000
         )
-
-
-def _bound_cursor(connection):
-    """A Django cursor with server-side binding, for the one statement every event
-    runs: psycopg then prepares it on the connection (``prepare_threshold``), so
-    neither psycopg (client-side interpolation) nor PostgreSQL (parse and plan)
-    redoes that work per event. Every other query keeps Django's default cursor."""
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
 
 
 def _copy(drafts: list[Draft], using: str) -> None:

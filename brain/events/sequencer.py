@@ -241,7 +241,32 @@ def number_after_commit(
         numberer = _thread
     request = Request(ids, then)
     numberer.submit(request)
+    watched = getattr(_watched, "requests", None)
+    if watched is not None:
+        watched.append(request)
     return request
+
+
+# The numberings a thread handed over while it watches (an HTTP request's).
+_watched = threading.local()
+
+
+def watch_numbering() -> None:
+    """Remember the numberings this thread hands over from now on."""
+    _watched.requests = []
+
+
+def wait_for_numbering(timeout: float) -> bool:
+    """Wait (at most ``timeout`` seconds) until every numbering this thread handed
+    over since ``watch_numbering`` is done, and stop watching. False on timeout:
+    the events are committed and get their numbers later, nothing is lost."""
+    requests = _watched.__dict__.pop("requests", None)
+    if not requests:
+        return True
+    deadline = time.monotonic() + timeout
+    return all(
+        request.done.wait(max(0.0, deadline - time.monotonic())) for request in requests
+    )
 
 
 def drain(timeout: float = WAIT_SECONDS) -> bool:

@@ -133,3 +133,11 @@ async def test_the_whole_log_downloads_as_text_and_json_lines(live, make_user, h
     assert [r["id"] for r in records] == sorted(r["id"] for r in records)
     wanted = [n for n in range(4500) if n % 4 == 3 and n % 7 == 0]
     assert [json.loads(x)["data"]["n"] for x in filtered.text.splitlines()] == wanted
+
+
+@pytest.mark.parametrize("fmt", ["txt", "jsonl"])
+def test_a_download_that_fails_answers_json_as_documented(api, fmt):
+    response = api.get("/api/missions/0/log", {"format": fmt})
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "not found" in response.json()["detail"]
