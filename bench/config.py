@@ -44,6 +44,11 @@ def production_uvicorn_args(run_script: Path = ROOT / "bin" / "run") -> tuple[st
             skip = False
         elif word in ("--host", "--port"):
             skip = True
+        elif word == "--workers":
+            # bin/run's production layout (PostgreSQL + Redis, as here): one
+            # process per core, unless WEB_CONCURRENCY says otherwise.
+            kept += [word, os.environ.get("WEB_CONCURRENCY") or str(os.cpu_count())]
+            skip = True
         elif not word.startswith(("--host=", "--port=")):
             kept.append(word)
     if "--lifespan" not in kept:
@@ -52,6 +57,25 @@ def production_uvicorn_args(run_script: Path = ROOT / "bin" / "run") -> tuple[st
 
 
 UVICORN_ARGS: tuple[str, ...] = production_uvicorn_args()
+
+
+def single_process(args: tuple[str, ...]) -> tuple[str, ...]:
+    """``args`` without ``--workers N`` (or ``--workers=N``)."""
+    kept: list[str] = []
+    skip = False
+    for word in args:
+        if skip:
+            skip = False
+        elif word == "--workers":
+            skip = True
+        elif not word.startswith("--workers="):
+            kept.append(word)
+    return tuple(kept)
+
+
+# The tests' servers: bin/run's flags in one process (a test kills, restarts and
+# counts the sockets of the process it started).
+TEST_UVICORN_ARGS: tuple[str, ...] = single_process(UVICORN_ARGS)
 
 
 def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:

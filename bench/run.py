@@ -123,7 +123,7 @@ def _main(args: argparse.Namespace) -> int:
         # --workers says, or /fire would reach another worker's (empty) set.
         baseline = Server(
             "bench.baseline_app:app",
-            args=single_process(uvicorn_args),
+            args=config.single_process(uvicorn_args),
             health="/health",
         ).start()
         servers.append(baseline)
@@ -217,20 +217,6 @@ def _main(args: argparse.Namespace) -> int:
 
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
-
-
-def single_process(args: tuple[str, ...]) -> tuple[str, ...]:
-    """``args`` without ``--workers N`` (or ``--workers=N``)."""
-    kept: list[str] = []
-    skip = False
-    for word in args:
-        if skip:
-            skip = False
-        elif word == "--workers":
-            skip = True
-        elif not word.startswith("--workers="):
-            kept.append(word)
-    return tuple(kept)
 
 
 def _count(results: dict, key: str):

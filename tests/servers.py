@@ -9,6 +9,7 @@ from pathlib import Path
 
 import websockets
 
+from bench import config
 from bench.servers import Server, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +23,7 @@ class ServerProcess(Server):
     """
 
     def __init__(self, *, port: int, env: dict[str, str]) -> None:
-        super().__init__(env=env, port=port)
+        super().__init__(env=env, port=port, args=config.TEST_UVICORN_ARGS)
 
 
 def ws_headers(*, token: str | None = None, cookie: str | None = None) -> dict:
