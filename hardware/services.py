@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from brain.access import machines
@@ -162,10 +163,12 @@ def robot_report_states(
                 where = field if len(reports) == 1 else f"{number}.{field}"
                 raise Invalid(f"{where}: {error}", field=where)
     wanted = sorted({report.robot_id for report in reports})
+    # The robots locked, each with its stored latest report's time (one query).
     robots = {
         robot.pk: robot
-        for robot in Robot.objects.select_for_update(no_key=True)
+        for robot in Robot.objects.select_for_update(no_key=True, of=("self",))
         .filter(pk__in=wanted)
+        .annotate(latest_stored_at=F("latest_state__timestamp"))
         .order_by("pk")
     }
     missing = [robot_id for robot_id in wanted if robot_id not in robots]
@@ -185,15 +188,6 @@ def robot_report_states(
         for report in reports
     ]
     RobotState.objects.bulk_create(states)
-    latest_stored = dict(
-        RobotState.objects.filter(
-            pk__in=[
-                robot.latest_state_id
-                for robot in robots.values()
-                if robot.latest_state_id
-            ]
-        ).values_list("robot_id", "timestamp")
-    )
     by_robot: dict[str, list[RobotState]] = {}
     for state in states:
         by_robot.setdefault(state.robot_id, []).append(state)
@@ -202,7 +196,7 @@ def robot_report_states(
         newest = max(robot_states, key=lambda state: (state.timestamp, state.pk))
         robot.last_seen = now
         update_fields = ["last_seen"]
-        stored = latest_stored.get(robot_id)
+        stored = robot.latest_stored_at
         if stored is None or newest.timestamp >= stored:
             robot.latest_state = newest
             update_fields.append("latest_state")

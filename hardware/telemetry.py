@@ -28,13 +28,14 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
+from rest_framework.exceptions import ValidationError
 
 from brain.access.machines import acting_as
 from brain.errors import DomainError
 from brain.events.socket_actions import ActionRefused, SocketAction
 from hardware import services
 from hardware.models import Robot
-from hardware.serializers import StateReportSerializer
+from hardware.serializers import state_report_validated
 
 logger = logging.getLogger(__name__)
 
@@ -134,17 +135,14 @@ class Telemetry:
             except DomainError as exc:
                 results[number] = _refusal(exc.detail)
                 continue
-            serializer = StateReportSerializer(
-                data=waiting.state, context={"robot_id": waiting.robot_id}
-            )
-            if not serializer.is_valid():
-                field, problems = next(iter(serializer.errors.items()))
+            try:
+                params = state_report_validated(waiting.state, waiting.robot_id)
+            except ValidationError as exc:
+                errors = exc.detail
+                field, problems = next(iter(errors.items()))
                 first = problems[0] if isinstance(problems, list) else problems
-                results[number] = _refusal(
-                    f"state.{field}: {first}", errors=serializer.errors
-                )
+                results[number] = _refusal(f"state.{field}: {first}", errors=errors)
                 continue
-            params = dict(serializer.validated_data)
             params.pop("robot_id", None)
             report = services.StateReport(robot_id=waiting.robot_id, **params)
             accepted.append((number, report, waiting.user.get_username()))

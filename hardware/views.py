@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from brain.access.machines import acting_as, machine_id
+from brain.api.representation import Representation
 from hardware import selectors, services
 from hardware.models import (
     CommandStatus,
@@ -31,6 +32,7 @@ from hardware.serializers import (
     RobotTokenSerializer,
     StateBatchStoredSerializer,
     StateReportSerializer,
+    state_report_validated,
     state_reports_input,
 )
 
@@ -42,6 +44,10 @@ def _state_view(robot: Robot, state: RobotState | None) -> dict:
         "last_seen": robot.last_seen,
         "state": state,
     }
+
+
+# A robot's state as RobotStateViewSerializer renders it, fields built once.
+ROBOT_STATE = Representation(RobotStateViewSerializer)
 
 
 class HardwareInfoView(APIView):
@@ -111,9 +117,7 @@ class RobotStateView(APIView):
     @extend_schema(responses=RobotStateViewSerializer)
     def get(self, request, robot_id):
         robot = services.robot_state_query(robot_id=robot_id)
-        return Response(
-            RobotStateViewSerializer(_state_view(robot, robot.latest_state)).data
-        )
+        return Response(ROBOT_STATE(_state_view(robot, robot.latest_state)))
 
     @extend_schema(
         request=PolymorphicProxySerializer(
@@ -139,15 +143,11 @@ class RobotStateView(APIView):
         acting_as(request.user, "robot", robot_id, field="robot_id")
         if isinstance(request.data, list):
             return self._batch(request, robot_id)
-        serializer = StateReportSerializer(
-            data=request.data, context={"robot_id": robot_id}
-        )
-        serializer.is_valid(raise_exception=True)
-        params = serializer.validated_data
+        params = state_report_validated(request.data, robot_id)
         params.pop("robot_id", None)
         robot, state = services.robot_report_state(robot_id=robot_id, **params)
         return Response(
-            RobotStateViewSerializer(_state_view(robot, state)).data,
+            ROBOT_STATE(_state_view(robot, state)),
             status=status.HTTP_201_CREATED,
         )
 

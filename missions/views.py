@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from brain.access.machines import machine_id
 from brain.api.pagination import StandardPagination
 from brain.api.renderers import JSONLinesRenderer, PlainTextRenderer, json_errors
+from brain.api.representation import Representation
 from missions import selectors, services
 from missions.log_download import log_download
 from missions.models import Mission, MissionPriority, MissionStatus
@@ -37,6 +38,9 @@ from missions.serializers import (
     log_entries_input,
     max_log_batch,
 )
+
+# Missions as MissionSerializer renders them, fields built once (hot paths).
+MISSION = Representation(MissionSerializer)
 
 
 class MissionsHealthView(APIView):
@@ -77,6 +81,11 @@ class MissionListCreateView(generics.ListAPIView):
     def get_queryset(self):
         return selectors.mission_list()
 
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(MISSION.many(page))
+
     @extend_schema(
         request=MissionCreateSerializer,
         responses={
@@ -95,7 +104,7 @@ class MissionListCreateView(generics.ListAPIView):
             priority=params["priority"],
             mission_id=params.get("id"),
         )
-        return Response(MissionSerializer(mission).data, status=status.HTTP_201_CREATED)
+        return Response(MISSION(mission), status=status.HTTP_201_CREATED)
 
 
 class MissionDetailView(APIView):
@@ -103,7 +112,7 @@ class MissionDetailView(APIView):
 
     @extend_schema(responses=MissionSerializer)
     def get(self, request, mission_id):
-        return Response(MissionSerializer(selectors.mission_get(mission_id)).data)
+        return Response(MISSION(selectors.mission_get(mission_id)))
 
 
 class MissionStatusView(APIView):
@@ -142,7 +151,7 @@ class MissionStatusView(APIView):
             status=serializer.validated_data["status"],
             holder=machine_id(request.user, "agent"),
         )
-        return Response(MissionSerializer(mission).data)
+        return Response(MISSION(mission))
 
 
 class MissionHistoryView(APIView):
