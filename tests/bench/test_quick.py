@@ -6,8 +6,10 @@ no event was lost or duplicated. It never checks speed: the figures are noisy on
 shared machine and CI does not pass or fail on them.
 """
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -32,15 +34,27 @@ pytestmark = pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_quick_bench_runs_every_scenario_and_loses_no_event(tmp_path):
     results = tmp_path / "results"
-    done = subprocess.run(
+    # In a session of its own: if it overruns, its servers are stopped with it,
+    # not left running (and holding database connections) for the rest of the run.
+    bench = subprocess.Popen(
         [sys.executable, "-m", "bench", "--quick", "--results-dir", str(results)],
         cwd=ROOT,
         env=dict(os.environ),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=220,
+        start_new_session=True,
     )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    try:
+        stdout, stderr = bench.communicate(timeout=220)
+    except subprocess.TimeoutExpired:
+        os.killpg(bench.pid, signal.SIGKILL)
+        stdout, stderr = bench.communicate()
+        pytest.fail("bench --quick overran 220 s:\n" + stdout[-4000:] + stderr[-4000:])
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(bench.pid, signal.SIGKILL)  # whatever it left behind
+    assert bench.returncode == 0, stdout[-4000:] + stderr[-4000:]
     latest = json.loads((results / "latest.json").read_text())
     assert (results / "latest.png").stat().st_size > 0
     assert set(latest["scenarios"]) == SCENARIOS
