@@ -103,7 +103,7 @@ def test_bin_run_serves_the_styled_pages_unless_debug_is_asked_for(tmp_path):
                 httpx.get(f"{url}/api/health", timeout=2)
                 break
             except httpx.HTTPError:
-                time.sleep(0.5)
+                time.sleep(0.1)
         page = httpx.get(f"{url}/missions/nowhere/", headers={"Accept": "text/html"})
         assert page.status_code == 404
         assert "There is nothing at" in page.text

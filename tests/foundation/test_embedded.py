@@ -108,7 +108,7 @@ def test_bin_run_itself_starts_the_app_on_a_bare_machine(tmp_path):
                 health = httpx.get(f"{url}/api/health", timeout=2)
                 break
             except httpx.HTTPError:
-                time.sleep(0.5)
+                time.sleep(0.1)
         assert health.status_code == 200, health.text
         assert health.json()["components"]["database"] == "ok"
         assert httpx.get(f"{url}/admin/login/").status_code == 200

@@ -42,7 +42,7 @@ def test_bin_run_delivers_webhooks_on_the_embedded_default(tmp_path, receiver):
                 httpx.get(f"{url}/api/health", timeout=2)
                 break
             except httpx.HTTPError:
-                time.sleep(0.5)
+                time.sleep(0.1)
         token = manage(env, "drf_create_token", "admin").split()[2]
         headers = {"Authorization": f"Token {token}"}
         hook = httpx.post(
