@@ -6,6 +6,7 @@ that does not answer fails the run at once with a clear message; nothing is skip
 """
 
 import fcntl
+import json
 import os
 import socket
 import tempfile
@@ -65,7 +66,7 @@ def pytest_sessionstart(session):
 
 
 # pytest-xdist ---------------------------------------------------------------------
-# ``bin/test`` runs the suite in worker processes (``-n 3 --dist loadgroup``). The
+# ``bin/test`` runs the suite in worker processes (``-n 4 --dist loadgroup``). The
 # tests of a group run on one worker, in order; every other test goes to whichever
 # worker is free. By file:
 XDIST_GROUPS = {
@@ -81,39 +82,193 @@ XDIST_GROUPS = {
     "tests/security/test_fuzz_schema.py": "fuzz",
 }
 
+# How long each test took (set-up and teardown included), from a run of the whole
+# suite: the longest start first, so that none starts late and keeps one worker
+# busy while the others have nothing left to do. Only tests of 0.5 s or more; a
+# test missing here counts as SLOW_TEST_SECONDS if marked ``slow``, else as quick.
+# ``BRAIN_STORE_DURATIONS=1 bin/test`` rewrites the file from the run.
+DURATIONS_FILE = Path(__file__).with_name("durations.json")
+SLOW_TEST_SECONDS = 10.0
+QUICK_TEST_SECONDS = 0.1
+# A worker busy with this much queued work gets the shortest test left as its next
+# one (xdist hands a worker its next test before the running one ends), not the
+# longest, which another worker can start at once.
+LONG_WORK_SECONDS = 15.0
+# Where the workers tell the controller what they collected beyond the node ids.
+_HINTS_FILE = "xdist-hints.json"
+_SERIAL_SCOPE = "serial::"
+
+
+def _recorded_durations() -> dict[str, float]:
+    try:
+        return json.loads(DURATIONS_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _estimate(item, recorded: dict[str, float]) -> float:
+    if item.nodeid in recorded:
+        return recorded[item.nodeid]
+    if item.get_closest_marker("slow") is not None:
+        return SLOW_TEST_SECONDS
+    return QUICK_TEST_SECONDS
+
+
+def _run_folder(config) -> Path:
+    """The run's temporary folder, which holds each worker's (popen-gw0, ...)."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        basetemp = config.option.basetemp
+        return Path(basetemp).parent if basetemp else Path(tempfile.gettempdir())
+    return config._tmp_path_factory.getbasetemp()
+
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadgroup`` with the groups above, named by file.
+    """``--dist loadgroup`` with the groups above, named by file, longest first.
 
     (pytest-xdist 3.8 names a test's ``xdist_group`` in ``item._nodeid``, which
     pytest 9 no longer reads: its own loadgroup spreads a group over the workers.)
-    The largest groups are handed out first, then single tests in the workers'
-    collection order (``pytest_collection_modifyitems``).
+    Groups and single tests are handed out by their expected time, longest first;
+    the ``serial`` tests are units of their own, handed out last, so that none
+    waits for a long test on another worker while every other worker waits for it.
     """
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
     class FileGroupScheduling(LoadScopeScheduling):
+        serial: frozenset[str] = frozenset()
+        seconds: dict[str, float] = {}  # noqa: RUF012 (replaced, never changed)
+
         def _split_scope(self, nodeid: str) -> str:
-            return XDIST_GROUPS.get(nodeid.split("::")[0], nodeid)
+            if nodeid in self.serial:
+                return _SERIAL_SCOPE + nodeid
+            path = nodeid.split("::")[0]
+            if path in XDIST_GROUPS:
+                return XDIST_GROUPS[path]
+            # The other browser files one by one: a file's tests share one Chromium
+            # (a module fixture), which tests handed out one at a time would not.
+            return path if path.endswith("_browser.py") else nodeid
+
+        def _unit_seconds(self, unit) -> float:
+            return sum(self.seconds.get(nodeid, QUICK_TEST_SECONDS) for nodeid in unit)
+
+        def schedule(self) -> None:
+            """``LoadScopeScheduling.schedule`` with the work queue in our order."""
+            if self.collection is not None or not self.collection_is_completed:
+                return super().schedule()
+            if not self._check_nodes_have_same_collection():
+                self.log("**Different tests collected, aborting run**")
+                return None
+            self.collection = list(next(iter(self.registered_collections.values())))
+            if not self.collection:
+                return None
+            # Every worker has collected, so each has written the hints.
+            hints = json.loads((_run_folder(config) / _HINTS_FILE).read_text())
+            self.serial = frozenset(hints["serial"])
+            self.seconds = hints["seconds"]
+            units: dict[str, dict[str, bool]] = {}
+            for nodeid in self.collection:
+                units.setdefault(self._split_scope(nodeid), {})[nodeid] = False
+            position = {scope: n for n, scope in enumerate(units)}
+            for scope in sorted(
+                units,
+                key=lambda scope: (
+                    scope.startswith(_SERIAL_SCOPE),
+                    -self._unit_seconds(units[scope]),
+                    position[scope],
+                ),
+            ):
+                self.workqueue[scope] = units[scope]
+            for _ in range(len(self.nodes) - len(self.workqueue)):
+                unused_node, _assigned = self.assigned_work.popitem()
+                unused_node.shutdown()
+            for node in self.nodes:
+                self._assign_work_unit(node)
+            for node in self.nodes:
+                self._reschedule(node)
+            if not self.workqueue:
+                for node in self.nodes:
+                    node.shutdown()
+            return None
+
+        def _assign_work_unit(self, node) -> None:
+            queued = sum(
+                self.seconds.get(nodeid, QUICK_TEST_SECONDS)
+                for unit in self.assigned_work.get(node, {}).values()
+                for nodeid, done in unit.items()
+                if not done
+            )
+            if queued >= LONG_WORK_SECONDS:
+                shortest = next(
+                    (
+                        s
+                        for s in reversed(self.workqueue)
+                        if not s.startswith(_SERIAL_SCOPE)
+                    ),
+                    None,
+                )
+                if shortest is not None:
+                    self.workqueue.move_to_end(shortest, last=False)
+            super()._assign_work_unit(node)
 
     return FileGroupScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config, items):
-    """On an xdist worker: the slow tests first, so that no long test starts last
+    """On an xdist worker: the longest tests first, so that no long test starts last
     while the other workers have nothing left to do; the ``serial`` tests last
-    (of their group, if they are in one), when little else is left to wait for."""
+    (of their group, if they are in one), when little else is left to wait for.
+    The worker also writes what the controller's scheduler needs to know of them."""
     if not hasattr(config, "workerinput"):
         return
+    recorded = _recorded_durations()
+    seconds = {item.nodeid: _estimate(item, recorded) for item in items}
     items.sort(
         key=lambda item: (
             item.get_closest_marker("serial") is not None,
-            item.get_closest_marker("slow") is None,
+            -seconds[item.nodeid],
         )
     )
+    hints = {
+        "serial": [i.nodeid for i in items if i.get_closest_marker("serial")],
+        "seconds": {k: v for k, v in seconds.items() if v != QUICK_TEST_SECONDS},
+    }
+    # Every worker writes the same; a rename is atomic, so the controller reads one.
+    folder = _run_folder(config)
+    worker = config.workerinput["workerid"]
+    partial = folder / f"{_HINTS_FILE}.{worker}"
+    partial.write_text(json.dumps(hints))
+    partial.replace(folder / _HINTS_FILE)
+
+
+_durations: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    """With ``BRAIN_STORE_DURATIONS=1``, each test's set-up, call and teardown added
+    up, for ``pytest_sessionfinish``."""
+    if os.environ.get("BRAIN_STORE_DURATIONS") == "1":
+        _durations[report.nodeid] = _durations.get(report.nodeid, 0) + report.duration
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The controller of a parallel run updates ``DURATIONS_FILE`` with the tests it
+    ran (a run in one process, like the smoke run on SQLite, is no measure of one)."""
+    config = session.config
+    if not _durations or hasattr(config, "workerinput"):
+        return
+    if config.getvalue("dist") in (None, "no"):
+        return
+    recorded = _recorded_durations()
+    for nodeid, seconds in _durations.items():
+        if seconds >= 0.5:
+            recorded[nodeid] = round(seconds, 1)
+        else:
+            recorded.pop(nodeid, None)
+    text = json.dumps(dict(sorted(recorded.items())), indent=0, ensure_ascii=False)
+    DURATIONS_FILE.write_text(text + "\n")
 
 
 class RunLock:
@@ -160,10 +315,7 @@ def pytest_runtest_protocol(item, nextitem):
     if workerinput is None:
         return (yield)
     if _run_lock is None:
-        # In the run's temporary folder, which holds each worker's (popen-gw0, ...).
-        basetemp = item.config.option.basetemp
-        folder = Path(basetemp).parent if basetemp else Path(tempfile.gettempdir())
-        _run_lock = RunLock(folder, workerinput["testrunuid"])
+        _run_lock = RunLock(_run_folder(item.config), workerinput["testrunuid"])
     with _run_lock.held(alone=item.get_closest_marker("serial") is not None):
         return (yield)
 
