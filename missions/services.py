@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from brain.db import bound_cursor
+from brain.db import bound_cursor, copy_with_ids, mark_saved
 from brain.errors import Conflict, Forbidden, Invalid, NotFound
 from brain.events.context import current_actor
 from missions.models import (
@@ -319,35 +319,13 @@ def _append_one(pk: uuid.UUID, line: LogLine, mission_id) -> list[MissionLog]:
 
 
 def _copy_entries(entries: list[MissionLog]) -> None:
-    """What ``bulk_create`` does, by ``COPY``: ids drawn from the sequence first, in
-    order, so each entry gets its id as with an INSERT."""
-    table = MissionLog._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-            "FROM generate_series(1, %s)",
-            [table, len(entries)],
-        )
-        ids = sorted(row[0] for row in cursor.fetchall())
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(
-                f"COPY {connection.ops.quote_name(table)} "
-                "(id, mission_id, timestamp, level, message, data) FROM STDIN"
-            ) as copy,
-        ):
-            for entry, entry_id in zip(entries, ids, strict=True):
-                copy.write_row(
-                    (
-                        entry_id,
-                        entry.mission_id,
-                        entry.timestamp,
-                        entry.level,
-                        entry.message,
-                        json.dumps(entry.data),
-                    )
-                )
-    for entry, entry_id in zip(entries, ids, strict=True):
-        entry.id = entry_id
-        entry._state.adding = False
-        entry._state.db = "default"
+    ids = copy_with_ids(
+        connection,
+        _LOG_TABLE,
+        ("mission_id", "timestamp", "level", "message", "data"),
+        (
+            (e.mission_id, e.timestamp, e.level, e.message, json.dumps(e.data))
+            for e in entries
+        ),
+    )
+    mark_saved(entries, ids, connection.alias)

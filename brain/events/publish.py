@@ -29,7 +29,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from brain import metrics
-from brain.db import bound_cursor
+from brain.db import bound_cursor, copy_with_ids, mark_saved
 from brain.events import registry, sequencer
 from brain.events.context import current_actor, current_correlation_id
 from brain.events.models import SCHEMA_VERSION, EventLog
@@ -178,39 +178,25 @@ def _insert(drafts: list[Draft], using: str) -> None:
 
 def _copy(drafts: list[Draft], using: str) -> None:
     """``bulk_create`` by ``COPY``: ids drawn from the sequence first, in order."""
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-            "FROM generate_series(1, %s)",
-            [_TABLE, len(drafts)],
-        )
-        ids = sorted(row[0] for row in cursor.fetchall())
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(
-                f"COPY {connection.ops.quote_name(_TABLE)} ({', '.join(_COLUMNS)}) "
-                "FROM STDIN"
-            ) as copy,
-        ):
-            for draft, row_id in zip(drafts, ids, strict=True):
-                row = draft.row
-                copy.write_row(
-                    (
-                        row_id,
-                        row.event_id,
-                        row.type,
-                        row.source,
-                        row.target,
-                        row.occurred_at,
-                        draft.payload_json,
-                        draft.meta_json,
-                        row.subjects,
-                    )
-                )
-                row.id = row_id
-                row._state.adding = False
-                row._state.db = using
+    ids = copy_with_ids(
+        connections[using],
+        _TABLE,
+        _COLUMNS[1:],
+        (
+            (
+                d.row.event_id,
+                d.row.type,
+                d.row.source,
+                d.row.target,
+                d.row.occurred_at,
+                d.payload_json,
+                d.meta_json,
+                d.row.subjects,
+            )
+            for d in drafts
+        ),
+    )
+    mark_saved([d.row for d in drafts], ids, using)
 
 
 class TransactionBatch:
