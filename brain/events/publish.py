@@ -70,15 +70,22 @@ class Draft:
 
     __slots__ = ("spec", "row", "subjects", "payload_json", "meta_json", "_head")
 
-    def __init__(self, spec: registry.EventType, payload: dict, target: Any) -> None:
+    def __init__(
+        self, spec: registry.EventType, payload: dict, target: Any, metas: dict
+    ) -> None:
         spec.check(payload)
         if target is _UNSET:
             target = spec.target_for(payload)
-        meta = _meta(spec)
+        # One emit call's events of one type share their meta (same actor, same
+        # correlation id): built and encoded once.
+        cached = metas.get(spec.name)
+        if cached is None:
+            meta = _meta(spec)
+            cached = metas[spec.name] = (meta, _dumps(meta))
+        meta, self.meta_json = cached
         self.spec = spec
         self.subjects = spec.subjects_for(target, payload)
         self.payload_json = _dumps(payload)
-        self.meta_json = _dumps(meta)
         self.row = EventLog(
             event_id=uuid.uuid4(),
             type=spec.name,
@@ -129,7 +136,10 @@ def emit_many(
 ) -> list[EventLog]:
     """Store several events, in order, delivered on commit with the transaction's
     other events."""
-    drafts = [Draft(registry.get(type_), payload, target) for type_, payload in items]
+    metas: dict = {}
+    drafts = [
+        Draft(registry.get(type_), payload, target, metas) for type_, payload in items
+    ]
     live = [d for d in drafts if not d.spec.durable]
     durable = [d for d in drafts if d.spec.durable]
     if live:
