@@ -113,8 +113,7 @@ class OneHopASGIHandler(ASGIHandler):
             for task in (listening, sending):
                 if not task.done():
                     task.cancel()
-                try:
-                    await task
-                except (asyncio.CancelledError, RequestAborted):
-                    pass
+            _, sent = await asyncio.gather(listening, sending, return_exceptions=True)
             await sync_to_async(response.close)()
+        if isinstance(sent, Exception) and not isinstance(sent, RequestAborted):
+            raise sent  # the response's iterator failed: Django logs it

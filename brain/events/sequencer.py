@@ -261,8 +261,14 @@ def wait_for_numbering(timeout: float) -> bool:
     over since ``watch_numbering`` is done, and stop watching. False on timeout:
     the events are committed and get their numbers later, nothing is lost."""
     requests = _watched.__dict__.pop("requests", None)
-    if not requests:
+    if not requests or all(request.done.is_set() for request in requests):
         return True
+    # The numbering thread may need a connection of the pool: give this thread's
+    # back while it waits (a request that kept it would starve the numbering when
+    # every connection is held by a request waiting for it).
+    for db in connections.all(initialized_only=True):
+        if not db.in_atomic_block:
+            db.close()
     deadline = time.monotonic() + timeout
     return all(
         request.done.wait(max(0.0, deadline - time.monotonic())) for request in requests
