@@ -346,11 +346,20 @@ _publisher_lock = threading.Lock()
 _tasks: set[asyncio.Task] = set()
 
 
+# Publishers replaced by the server's: kept, so that their drainer (a task on their
+# own thread's loop) finishes what was handed to it instead of being destroyed
+# pending when the last reference goes (a write committed before the process's
+# first socket started a publisher of its own).
+_retired: list[Publisher] = []
+
+
 def set_home_loop(loop: asyncio.AbstractEventLoop) -> None:
     """Deliver from this (the server's) event loop from now on."""
     global _publisher
     with _publisher_lock:
         if _publisher is None or _publisher.loop is not loop:
+            if _publisher is not None and not _publisher.loop.is_closed():
+                _retired.append(_publisher)
             _publisher = Publisher(loop)
 
 
