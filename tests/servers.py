@@ -1,7 +1,10 @@
 """Real server processes and real WebSocket clients for the tests."""
 
 import asyncio
+import contextlib
 import json
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -122,3 +125,41 @@ class RedisProcess:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def bin_run(env: dict[str, str], folder: Path, *, port: int, timeout: float = 180):
+    """``bin/run`` as a user starts it, in a session of its own; yields the process,
+    its URL and its log once ``/api/health`` answers (any status), and stops it
+    (SIGTERM, then SIGKILL) at the end."""
+    import httpx
+
+    log = folder / "run.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            ["bin/run"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            try:
+                httpx.get(f"{url}/api/health", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield process, url, log
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -2,16 +2,14 @@
 password kept per database, and the styled error pages by default."""
 
 import os
-import signal
 import subprocess
-import time
 
 import httpx
 import pytest
 from django.core.management import call_command
 
 from brain.access.management.commands.ensure_admin import admin_password_file
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT, bin_run, free_port
 
 
 def run(*args, env=None) -> subprocess.CompletedProcess:
@@ -83,36 +81,9 @@ def test_bin_run_serves_the_styled_pages_unless_debug_is_asked_for(tmp_path):
     }
     port = free_port()
     env.update(BRAIN_DATA_DIR=str(tmp_path), PORT=str(port))
-    log = tmp_path / "run.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            ["bin/run"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            try:
-                httpx.get(f"{url}/api/health", timeout=2)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with bin_run(env, tmp_path, port=port) as (process, url, log):
         page = httpx.get(f"{url}/missions/nowhere/", headers={"Accept": "text/html"})
         assert page.status_code == 404
         assert "There is nothing at" in page.text
         assert "Using the URLconf" not in page.text  # Django's debug page
         assert "admin_password" in log.read_text()
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()

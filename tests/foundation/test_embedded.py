@@ -11,6 +11,7 @@ import pytest
 from tests.servers import (
     ROOT,
     ServerProcess,
+    bin_run,
     collect_events,
     free_port,
     next_frame,
@@ -83,32 +84,11 @@ def test_fresh_embedded_app_serves_api_admin_docs_and_live_events(tmp_path):
 
 def test_bin_run_itself_starts_the_app_on_a_bare_machine(tmp_path):
     """The README's run command, as a newcomer types it (with a free port)."""
-    import signal
-    import time
 
     port = free_port()
     env = {**embedded_env(tmp_path), "PORT": str(port)}
-    log = tmp_path / "run.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            ["bin/run"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            try:
-                health = httpx.get(f"{url}/api/health", timeout=2)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with bin_run(env, tmp_path, port=port) as (process, url, log):
+        health = httpx.get(f"{url}/api/health", timeout=5)
         assert health.status_code == 200, health.text
         assert health.json()["components"]["database"] == "ok"
         assert httpx.get(f"{url}/admin/login/").status_code == 200
@@ -119,10 +99,3 @@ def test_bin_run_itself_starts_the_app_on_a_bare_machine(tmp_path):
         assert f"http://127.0.0.1:{port}" in printed, printed[-3000:]
         assert "admin_password" in printed, printed[-3000:]
         assert (tmp_path / "db.sqlite3").exists()
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()

@@ -8,7 +8,6 @@ from ``/proc`` (the connection's inode among each worker's file descriptors).
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,14 @@ import psycopg
 import pytest
 from django.conf import settings
 
-from tests.servers import ROOT, collect_events, free_port, next_frame, ws_connect
+from tests.servers import (
+    ROOT,
+    bin_run,
+    collect_events,
+    free_port,
+    next_frame,
+    ws_connect,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -94,28 +100,8 @@ def test_bin_run_serves_http_and_sockets_from_one_process_per_core(
         "PORT": str(port),
         "WEB_CONCURRENCY": str(WORKERS),
     }
-    log = tmp_path / "run.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            ["bin/run"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+    with bin_run(env, tmp_path, port=port, timeout=240) as (process, url, log):
+        assert httpx.get(f"{url}/api/health", timeout=5).status_code == 200
         supervisor = next(
             pid
             for pid in [process.pid, *children(process.pid)]
@@ -177,10 +163,3 @@ def test_bin_run_serves_http_and_sockets_from_one_process_per_core(
         first, second = (received[pid] for pid in workers)
         assert first == second == sorted(first)
         assert len(set(first)) == 20
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
