@@ -17,6 +17,7 @@ from credits.models import LedgerEntry
 from hardware import services as hardware
 from missions import services as missions
 from missions.models import MissionStatus
+from tests.conftest import number_pending
 from tests.dashboard.browser import off_loop
 from tests.missions.factories import make_mission, mission_in
 
@@ -55,7 +56,9 @@ def ys(data: dict) -> list[float]:
 def past_events(count: int, *, minutes_ago: int, type_: str) -> None:
     """Events as the log holds them from earlier minutes.
 
-    ``emit()`` stamps the present, so history is written straight into the log.
+    ``emit()`` stamps the present, so history is written straight into the log,
+    and numbered as its commit would have been (left to the hubs' straggler poll,
+    the rows would only count once a hub got to them).
     """
     when = timezone.now() - timedelta(minutes=minutes_ago)
     EventLog.objects.bulk_create(
@@ -70,6 +73,7 @@ def past_events(count: int, *, minutes_ago: int, type_: str) -> None:
         )
         for _ in range(count)
     )
+    number_pending()
 
 
 def at_the_start_of_this_minute(time_machine) -> datetime:
