@@ -142,7 +142,7 @@ class Plan:
     writer_seconds: float = 5.0
     writer_rounds: int = 2
     writer_start_delay: float = 3.0
-    writer_light: bool = True
+    writer_held: bool = True
     # 8. robot telemetry on the socket: robots per step, seconds per step, Hz
     telemetry_steps: tuple[int, ...] = (10, 25, 50, 100, 150)
     telemetry_seconds: float = 60.0
@@ -168,7 +168,7 @@ def plan_for(quick: bool) -> Plan:
             writer_seconds=1.5,
             writer_rounds=1,
             writer_start_delay=2.0,
-            writer_light=False,
+            writer_held=False,
             telemetry_steps=(10,),
             telemetry_seconds=3.0,
             telemetry_settle_seconds=5.0,

@@ -6,6 +6,14 @@ together), then runs ``--threads`` threads, each in a loop
 ``with transaction.atomic(): emit(...)``, for ``--seconds``. It prints one JSON line:
 ``{"events": n, "seconds": s, "errors": k}``. No HTTP: this measures the event core.
 
+``--hold-ms M`` has each transaction also spend ``M`` ms in the database after its
+emit (``SELECT pg_sleep``): the rest of a real transaction, which the old design's
+lock (taken at the insert, held to COMMIT) serialized across every process.
+
+``--global-lock`` is the design this core replaced, emulated: every transaction takes
+one transaction-level advisory lock before its insert and holds it to its COMMIT, as
+each emitting transaction did, so writers of every process queue on it.
+
 ``--raw`` runs the baseline instead: the same loop with plain psycopg, one INSERT of
 an event-sized row into a scratch table and a COMMIT per transaction, which is what a
 durable single-event transaction costs this PostgreSQL with no Django in the way.
@@ -22,7 +30,18 @@ import uuid
 SCRATCH = "bench_raw_events"
 
 
-def _django_loop(stop_at: float, counts: list[int], index: int, errors: list) -> None:
+# Not the numbering's key: the emulated old lock must not queue the numbering.
+OLD_LOCK_KEY = 0x6F6C_645F_6C6B
+
+
+def _django_loop(
+    stop_at: float,
+    counts: list[int],
+    index: int,
+    errors: list,
+    hold_ms: float,
+    global_lock: bool,
+) -> None:
     from django.db import connection, transaction
 
     from brain.events import emit
@@ -32,6 +51,11 @@ def _django_loop(stop_at: float, counts: list[int], index: int, errors: list) ->
     try:
         while time.time() < stop_at:
             with transaction.atomic():
+                if global_lock:
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT pg_advisory_xact_lock(%s)", [OLD_LOCK_KEY]
+                        )
                 emit(
                     "mission.log_appended",
                     {
@@ -41,6 +65,9 @@ def _django_loop(stop_at: float, counts: list[int], index: int, errors: list) ->
                         "appended_at": time.time(),
                     },
                 )
+                if hold_ms:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_sleep(%s)", [hold_ms / 1000])
             n += 1
     except Exception as exc:  # the count so far still stands
         errors.append(repr(exc))
@@ -49,7 +76,14 @@ def _django_loop(stop_at: float, counts: list[int], index: int, errors: list) ->
         connection.close()
 
 
-def _raw_loop(stop_at: float, counts: list[int], index: int, errors: list) -> None:
+def _raw_loop(
+    stop_at: float,
+    counts: list[int],
+    index: int,
+    errors: list,
+    hold_ms: float,
+    global_lock: bool,
+) -> None:
     import psycopg
     from psycopg.types.json import Jsonb
 
@@ -79,6 +113,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--start-at", type=float, default=0.0)
+    parser.add_argument("--hold-ms", type=float, default=0.0)
+    parser.add_argument("--global-lock", action="store_true")
     parser.add_argument("--raw", action="store_true")
     args = parser.parse_args()
     loop = _raw_loop
@@ -97,7 +133,10 @@ def main() -> int:
     errors: list[str] = []
     started = time.perf_counter()
     threads = [
-        threading.Thread(target=loop, args=(stop_at, counts, i, errors))
+        threading.Thread(
+            target=loop,
+            args=(stop_at, counts, i, errors, args.hold_ms, args.global_lock),
+        )
         for i in range(args.threads)
     ]
     for thread in threads:
