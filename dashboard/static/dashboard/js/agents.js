@@ -49,7 +49,12 @@
 
   // The selected agent: the missions it holds, the last control action -----------
 
+  // Only the latest request's answer is shown: an earlier one (a refresh of the
+  // agent selected before, say) that answers late must not replace it.
+  let detailTicket = 0;
+
   async function showDetail() {
+    const ticket = ++detailTicket;
     if (!selected) {
       detail.hidden = true;
       return;
@@ -58,9 +63,10 @@
     try {
       agent = await api(`/api/supervisor/agents/${encodeURIComponent(selected)}`);
     } catch (error) {
-      B.flash(B.explain(error));
+      if (ticket === detailTicket) B.flash(B.explain(error));
       return;
     }
+    if (ticket !== detailTicket) return;
     const held = agent.missions.length
       ? h("ul", { class: "plain", id: "agent-missions" }, ...agent.missions.map((m) =>
           h("li", { dataset: { missionId: m.id } },
