@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 import uuid
+from functools import partial
 
 SCRATCH = "bench_raw_events"
 
@@ -39,6 +40,7 @@ def _django_loop(
     counts: list[int],
     index: int,
     errors: list,
+    *,
     hold_ms: float,
     global_lock: bool,
 ) -> None:
@@ -76,14 +78,7 @@ def _django_loop(
         connection.close()
 
 
-def _raw_loop(
-    stop_at: float,
-    counts: list[int],
-    index: int,
-    errors: list,
-    hold_ms: float,
-    global_lock: bool,
-) -> None:
+def _raw_loop(stop_at: float, counts: list[int], index: int, errors: list) -> None:
     import psycopg
     from psycopg.types.json import Jsonb
 
@@ -117,12 +112,14 @@ def main() -> int:
     parser.add_argument("--global-lock", action="store_true")
     parser.add_argument("--raw", action="store_true")
     args = parser.parse_args()
+    if args.raw and (args.hold_ms or args.global_lock):
+        parser.error("--raw takes neither --hold-ms nor --global-lock")
     loop = _raw_loop
     if not args.raw:
         import django
 
         django.setup()
-        loop = _django_loop
+        loop = partial(_django_loop, hold_ms=args.hold_ms, global_lock=args.global_lock)
     # Set up before the start time, so both processes begin writing together.
     print(json.dumps({"ready": True}), flush=True)
     delay = args.start_at - time.time()
@@ -135,7 +132,7 @@ def main() -> int:
     threads = [
         threading.Thread(
             target=loop,
-            args=(stop_at, counts, i, errors, args.hold_ms, args.global_lock),
+            args=(stop_at, counts, i, errors),
         )
         for i in range(args.threads)
     ]
